@@ -1,0 +1,1 @@
+"""Core subcommands of the `livesep` command (each module: HELP, add_arguments, run)."""

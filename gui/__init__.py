@@ -1,0 +1,1 @@
+"""livesep.gui."""
