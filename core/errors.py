@@ -19,3 +19,7 @@ class CheckpointError(LivesepError):
 
 class QueryError(LivesepError):
     """A text query is empty or cannot be encoded."""
+
+
+class ConfigError(LivesepError):
+    """A configuration file or override is invalid (unknown key, wrong type, bad value)."""
