@@ -1,0 +1,524 @@
+"""Model bundles: read, validate and write (numpy + json + onnx, no torch).
+
+A bundle is a directory holding `manifest.json` plus the files it lists (see
+docs/CONTRACTS.md, "Bundle"). `load_bundle` verifies the format and version, the required
+manifest fields, the sha256 of every listed file and, by default, the ONNX graphs' input and
+output names and non-batch shapes against the manifest; whatever is wrong is named in a
+one-line `BundleError`.
+
+Files in the directory that the manifest does not list are ignored: nothing ever reads
+them, so they cannot change what the bundle does (an editor's backup or a `.DS_Store` must
+not make a bundle unloadable). `Bundle.unlisted_files` names them and `describe` shows them.
+
+`write_bundle` writes a complete bundle into a temporary sibling directory, validates it
+and only then renames it into place, so a reader never sees a half-written bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from livesep.errors import BundleError
+
+MANIFEST = "manifest.json"
+FORMAT = "livesep-bundle"
+FORMAT_VERSION = 1
+GRAPH_KINDS = ("step", "chunk", "film", "offline")
+_HASH_BLOCK = 1 << 20  # bytes read at a time when hashing
+
+# Manifest keys every bundle carries, with the type each must have.
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "format": str,
+    "format_version": int,
+    "name": str,
+    "sample_rate": int,
+    "hop": int,
+    "n_fft": int,
+    "window": str,
+    "block_hops": int,
+    "latency_samples": int,
+    "channels": int,
+    "encoder": dict,
+    "graphs": dict,
+    "cond_dim": int,
+    "states": list,
+    "files": dict,
+}
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """One recurrent state tensor of the step graph; `shape` excludes the batch axis."""
+
+    name: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A validated bundle directory.
+
+    Attributes mirror the manifest; `manifest` keeps the whole parsed JSON (provenance,
+    metrics and model config included) for anything not lifted into a field.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    name: str
+    sample_rate: int  # Hz
+    hop: int  # samples per hop
+    n_fft: int  # samples per analysis window
+    window: str
+    block_hops: int  # hops per call of the step graph
+    latency_samples: int  # algorithmic latency: out[t] estimates the source at t - latency
+    channels: int
+    encoder_name: str
+    encoder_dim: int
+    cond_dim: int
+    states: tuple[StateSpec, ...]
+    graphs: dict[str, dict[str, Any]]
+    files: dict[str, str]  # file name -> sha256
+    # text -> float32[D]; arrays do not compare with ==, and `manifest` already covers them
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    unlisted_files: tuple[str, ...] = ()
+
+    @property
+    def latency(self) -> int:
+        """Algorithmic latency in samples at `sample_rate`."""
+        return self.latency_samples
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return dict(self.manifest.get("provenance", {}))
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.manifest.get("metrics", {}))
+
+    @property
+    def model(self) -> dict[str, Any]:
+        return dict(self.manifest.get("model", {}))
+
+    @property
+    def text_encoder_files(self) -> list[str]:
+        return list(self.manifest.get("text_encoder", {}).get("files", []))
+
+    def has_graph(self, kind: str) -> bool:
+        return kind in self.graphs
+
+    def graph_path(self, kind: str) -> Path:
+        """Path of the graph `kind` ("step", "chunk", "film" or "offline")."""
+        if kind not in self.graphs:
+            raise BundleError(f"{self.path}: bundle has no {kind!r} graph")
+        return self.path / self.graphs[kind]["file"]
+
+    def graph_block(self, kind: str) -> int:
+        """Samples per call of the streaming graph `kind` ("step" or "chunk")."""
+        if kind not in ("step", "chunk") or kind not in self.graphs:
+            raise BundleError(f"{self.path}: bundle has no streaming graph {kind!r}")
+        return int(self.graphs[kind].get("block_hops", self.block_hops)) * self.hop
+
+    def cached_embedding(self, text: str) -> np.ndarray | None:
+        """The cached embedding float32[D] of `text`, or None when not cached."""
+        return self.embeddings.get(text)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def load_bundle(path: str | os.PathLike[str], check_graphs: bool = True) -> Bundle:
+    """Read and validate the bundle directory `path`.
+
+    Args:
+        path: the bundle directory (or its manifest.json).
+        check_graphs: also read each ONNX graph's signature (without running it) and compare
+            input/output names and non-batch shapes with the manifest.
+
+    Returns:
+        The validated `Bundle`.
+
+    Raises:
+        BundleError: naming the file or key that is missing, malformed or mismatched.
+    """
+    root = Path(path)
+    if root.name == MANIFEST and root.is_file():
+        root = root.parent
+    manifest = _read_manifest(root)
+    _check_fields(root, manifest)
+    _check_files(root, manifest)
+    bundle = _make_bundle(root, manifest)
+    if check_graphs:
+        _check_graphs(bundle)
+    return bundle
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    if not root.exists():
+        raise BundleError(f"{root}: bundle directory not found")
+    if not root.is_dir():
+        raise BundleError(f"{root}: not a bundle directory")
+    mpath = root / MANIFEST
+    if not mpath.is_file():
+        raise BundleError(f"{mpath}: manifest missing")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{mpath}: unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{mpath}: manifest is not a JSON object")
+    return manifest
+
+
+def _type_ok(value: Any, kind: type | tuple[type, ...]) -> bool:
+    # bool is an int subclass; a manifest saying `"hop": true` is malformed.
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def _check_fields(root: Path, m: dict[str, Any]) -> None:
+    where = root / MANIFEST
+    if m.get("format") != FORMAT:
+        raise BundleError(f"{where}: format is {m.get('format')!r}, expected {FORMAT!r}")
+    if m.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{where}: format_version {m.get('format_version')!r} not supported "
+            f"(this livesep reads {FORMAT_VERSION})"
+        )
+    for key, kind in _REQUIRED.items():
+        if key not in m:
+            raise BundleError(f"{where}: required key {key!r} missing")
+        if not _type_ok(m[key], kind):
+            raise BundleError(f"{where}: key {key!r} has the wrong type")
+    for key in ("sample_rate", "hop", "n_fft", "block_hops", "channels", "cond_dim"):
+        if m[key] <= 0:
+            raise BundleError(f"{where}: key {key!r} must be positive, got {m[key]}")
+    if m["latency_samples"] < 0:
+        raise BundleError(f"{where}: key 'latency_samples' must be >= 0")
+    enc = m["encoder"]
+    if not isinstance(enc.get("name"), str) or not _type_ok(enc.get("dim"), int):
+        raise BundleError(f"{where}: key 'encoder' needs a string 'name' and an int 'dim'")
+    _check_graph_entries(where, m)
+    _check_states(where, m["states"])
+
+
+def _check_graph_entries(where: Path, m: dict[str, Any]) -> None:
+    graphs = m["graphs"]
+    for kind, entry in graphs.items():
+        if kind not in GRAPH_KINDS:
+            raise BundleError(f"{where}: unknown graph kind {kind!r} in 'graphs'")
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise BundleError(f"{where}: graphs.{kind} needs a 'file' name")
+        hops = entry.get("block_hops", m["block_hops"])
+        if kind in ("step", "chunk") and (not _type_ok(hops, int) or hops <= 0):
+            raise BundleError(f"{where}: graphs.{kind}.block_hops must be a positive int")
+    if "step" not in graphs and "offline" not in graphs:
+        raise BundleError(f"{where}: 'graphs' needs a 'step' or an 'offline' graph")
+    for kind in ("step", "chunk"):
+        if kind in graphs and "film" not in graphs:
+            raise BundleError(f"{where}: graphs.{kind} needs a 'film' graph for its cond input")
+    if "chunk" in graphs and "step" not in graphs:
+        raise BundleError(f"{where}: graphs.chunk given without graphs.step")
+
+
+def _check_states(where: Path, states: list[Any]) -> None:
+    seen = set()
+    for i, spec in enumerate(states):
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise BundleError(f"{where}: states[{i}] needs a 'name'")
+        shape = spec.get("shape")
+        if not isinstance(shape, list) or not all(_type_ok(d, int) and d > 0 for d in shape):
+            raise BundleError(f"{where}: states[{i}] ({spec['name']}) needs a positive int shape")
+        if spec["name"] in seen or spec["name"] in ("audio", "cond", "out"):
+            raise BundleError(f"{where}: state name {spec['name']!r} repeated or reserved")
+        seen.add(spec["name"])
+
+
+def _referenced_files(m: dict[str, Any]) -> list[str]:
+    names = [entry["file"] for entry in m["graphs"].values()]
+    names += list(m.get("text_encoder", {}).get("files", []))
+    if m.get("embeddings"):
+        names.append(m["embeddings"])
+    return names
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_files(root: Path, m: dict[str, Any]) -> None:
+    where = root / MANIFEST
+    files = m["files"]
+    for name in _referenced_files(m):
+        if name not in files:
+            raise BundleError(f"{where}: {name} is used but not listed in 'files'")
+    for name, expected in files.items():
+        if not isinstance(expected, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise BundleError(f"{where}: bad 'files' entry {name!r}")
+        fpath = root / name
+        if not fpath.is_file():
+            raise BundleError(f"{fpath}: listed in the manifest but missing")
+        if sha256_file(fpath) != expected:
+            raise BundleError(f"{fpath}: sha256 mismatch (file changed or corrupt)")
+
+
+def _load_embeddings(root: Path, m: dict[str, Any]) -> dict[str, np.ndarray]:
+    name = m.get("embeddings")
+    if not name:
+        return {}
+    epath = root / name
+    try:
+        data = json.loads(epath.read_text(encoding="utf-8"))
+        texts = data["texts"]
+        enc = data["encoder"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BundleError(f"{epath}: unreadable cached embeddings ({exc})") from None
+    if enc != m["encoder"]["name"]:
+        raise BundleError(
+            f"{epath}: embeddings from encoder {enc!r}, bundle uses {m['encoder']['name']!r}"
+        )
+    out: dict[str, np.ndarray] = {}
+    dim = m["encoder"]["dim"]
+    for text, vec in texts.items():
+        arr = np.asarray(vec, dtype=np.float32)
+        if arr.shape != (dim,) or not np.all(np.isfinite(arr)):
+            raise BundleError(f"{epath}: embedding of {text!r} is not {dim} finite floats")
+        out[text] = arr
+    return out
+
+
+def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
+    listed = set(m["files"]) | {MANIFEST}
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return Bundle(
+        path=root,
+        manifest=m,
+        name=m["name"],
+        sample_rate=m["sample_rate"],
+        hop=m["hop"],
+        n_fft=m["n_fft"],
+        window=m["window"],
+        block_hops=m["block_hops"],
+        latency_samples=m["latency_samples"],
+        channels=m["channels"],
+        encoder_name=m["encoder"]["name"],
+        encoder_dim=m["encoder"]["dim"],
+        cond_dim=m["cond_dim"],
+        states=tuple(StateSpec(s["name"], tuple(s["shape"])) for s in m["states"]),
+        graphs={k: dict(v) for k, v in m["graphs"].items()},
+        files=dict(m["files"]),
+        embeddings=_load_embeddings(root, m),
+        unlisted_files=tuple(sorted(present - listed)),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Graph signatures
+
+# A signature: name -> shape, where None stands for a dynamic axis.
+Signature = dict[str, tuple[int | None, ...]]
+
+
+def graph_signature(path: Path) -> tuple[Signature, Signature]:
+    """Inputs and outputs of an ONNX graph as name -> shape (None = dynamic axis).
+
+    Reads the model proto without external data and without running it.
+    """
+    import onnx  # lazily: only bundle checks need it
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError and friends for non-ONNX bytes
+        raise BundleError(f"{path}: not a readable ONNX graph ({type(exc).__name__})") from None
+    graph = model.graph
+    initialisers = {init.name for init in graph.initializer}
+
+    def shape_of(value: Any) -> tuple[int | None, ...]:
+        dims = value.type.tensor_type.shape.dim
+        return tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
+
+    inputs = {v.name: shape_of(v) for v in graph.input if v.name not in initialisers}
+    outputs = {v.name: shape_of(v) for v in graph.output}
+    return inputs, outputs
+
+
+def _expect(
+    path: Path, sig: Signature, role: str, name: str, shape: tuple[int | None, ...]
+) -> None:
+    """Check sig[name] == [batch(dynamic), *shape]; a None in `shape` accepts any size."""
+    if name not in sig:
+        raise BundleError(f"{path}: {role} {name!r} missing (has {sorted(sig)})")
+    got = sig[name]
+    if len(got) != 1 + len(shape):
+        raise BundleError(f"{path}: {role} {name!r} has rank {len(got)}, expected {1 + len(shape)}")
+    if got[0] is not None:
+        raise BundleError(f"{path}: {role} {name!r} must have a dynamic batch axis, got {got[0]}")
+    for axis, (g, e) in enumerate(zip(got[1:], shape, strict=True), start=1):
+        if e is not None and g != e:
+            raise BundleError(f"{path}: {role} {name!r} axis {axis} is {g}, manifest says {e}")
+
+
+def _check_names(path: Path, sig: Signature, role: str, expected: set[str]) -> None:
+    extra = sorted(set(sig) - expected)
+    if extra:
+        raise BundleError(f"{path}: unexpected {role}s {extra}")
+
+
+def _check_graphs(b: Bundle) -> None:
+    for kind in ("step", "chunk"):
+        if kind not in b.graphs:
+            continue
+        path = b.graph_path(kind)
+        ins, outs = graph_signature(path)
+        block = b.graph_block(kind)
+        _expect(path, ins, "input", "audio", (block,))
+        _expect(path, ins, "input", "cond", (b.cond_dim,))
+        _expect(path, outs, "output", "out", (block,))
+        for s in b.states:
+            _expect(path, ins, "input", s.name, s.shape)
+            _expect(path, outs, "output", f"{s.name}_next", s.shape)
+        _check_names(path, ins, "input", {"audio", "cond", *(s.name for s in b.states)})
+        _check_names(path, outs, "output", {"out", *(f"{s.name}_next" for s in b.states)})
+    if "film" in b.graphs:
+        path = b.graph_path("film")
+        ins, outs = graph_signature(path)
+        _expect(path, ins, "input", "embedding", (b.encoder_dim,))
+        _expect(path, outs, "output", "cond", (b.cond_dim,))
+        _check_names(path, ins, "input", {"embedding"})
+    if "offline" in b.graphs:
+        path = b.graph_path("offline")
+        ins, outs = graph_signature(path)
+        _expect(path, ins, "input", "mixture", (None,))
+        _expect(path, ins, "input", "embedding", (b.encoder_dim,))
+        _expect(path, outs, "output", "estimate", (None,))
+        _check_names(path, ins, "input", {"mixture", "embedding"})
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+
+
+def write_bundle(
+    out_dir: str | os.PathLike[str],
+    manifest: Mapping[str, Any],
+    files: Mapping[str, str | os.PathLike[str] | bytes],
+    overwrite: bool = False,
+) -> Bundle:
+    """Write a bundle atomically and return it, loaded and validated.
+
+    The files are copied into a temporary sibling directory, `manifest["files"]` is filled
+    with their sha256, the result is validated with `load_bundle` and only then renamed to
+    `out_dir`. On any error nothing is left behind and an existing `out_dir` is untouched.
+
+    Args:
+        out_dir: the bundle directory to create.
+        manifest: every manifest field except `files` (a given `files` is replaced).
+        files: file name inside the bundle -> source path or the file's bytes.
+        overwrite: replace an existing `out_dir`.
+
+    Raises:
+        BundleError: `out_dir` exists (without overwrite), a source is missing, or the
+            result does not validate.
+    """
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise BundleError(f"{out}: already exists (pass overwrite=True to replace it)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        hashes = {}
+        for name, src in files.items():
+            dst = tmp / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(src, bytes):
+                dst.write_bytes(src)
+            else:
+                if not Path(src).is_file():
+                    raise BundleError(f"{src}: bundle source file for {name!r} not found")
+                shutil.copyfile(src, dst)
+            hashes[name] = sha256_file(dst)
+        full = {**dict(manifest), "files": hashes}
+        (tmp / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+        load_bundle(tmp)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return load_bundle(out, check_graphs=False)
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Rename `new` to `out`; an existing `out` is moved aside first, then deleted."""
+    if not out.exists():
+        os.replace(new, out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, old)
+    os.replace(new, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_embeddings(path: str | os.PathLike[str], encoder: str, texts: Mapping[str, Any]) -> None:
+    """Write an `embeddings.json` file: {"encoder": name, "texts": {text: [D floats]}}."""
+    data = {
+        "encoder": encoder,
+        "texts": {t: np.asarray(v, dtype=np.float32).tolist() for t, v in texts.items()},
+    }
+    Path(path).write_text(json.dumps(data) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# Describing
+
+
+def describe(bundle: Bundle) -> str:
+    """Readable multi-line summary of a bundle (for `livesep bundle info`)."""
+    b = bundle
+    ms = 1000.0 / b.sample_rate  # milliseconds per sample
+    lines = [
+        f"bundle     {b.name}  ({b.path})",
+        f"format     {FORMAT} v{b.manifest['format_version']}",
+        f"audio      {b.sample_rate} Hz, {b.channels} channel(s), hop {b.hop} "
+        f"({b.hop * ms:.1f} ms), n_fft {b.n_fft}, window {b.window}",
+        f"latency    {b.latency_samples} samples ({b.latency_samples * ms:.1f} ms algorithmic)",
+        f"encoder    {b.encoder_name} ({b.encoder_dim}-d) -> cond {b.cond_dim}-d",
+    ]
+    if b.model:
+        lines.append(f"model      family {b.model.get('family', '?')}")
+    lines.append("graphs")
+    for kind, entry in b.graphs.items():
+        extra = f", {b.graph_block(kind)} samples per call" if kind in ("step", "chunk") else ""
+        lines.append(f"  {kind:<8} {entry['file']}{extra}")
+    n_state = sum(int(np.prod(s.shape)) for s in b.states)
+    lines.append(f"states     {len(b.states)} tensors, {n_state} floats per batch item")
+    for s in b.states:
+        lines.append(f"  {s.name:<8} {list(s.shape)}")
+    if b.embeddings:
+        lines.append(f"cached queries ({len(b.embeddings)}): " + ", ".join(sorted(b.embeddings)))
+    if b.text_encoder_files:
+        lines.append("text encoder files: " + ", ".join(b.text_encoder_files))
+    lines.append(f"files ({len(b.files)}, sha256 verified)")
+    for name, digest in sorted(b.files.items()):
+        size = (b.path / name).stat().st_size
+        lines.append(f"  {name:<24} {size:>12,d} B  {digest[:16]}…")
+    if b.unlisted_files:
+        lines.append("unlisted files (ignored): " + ", ".join(b.unlisted_files))
+    for title, section in (("provenance", b.provenance), ("metrics", b.metrics)):
+        if section:
+            lines.append(title)
+            lines += [f"  {k}: {json.dumps(v)}" for k, v in section.items()]
+    return "\n".join(lines)
