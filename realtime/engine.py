@@ -1,0 +1,632 @@
+"""The real-time engine: device audio in, the described sound extracted or removed, out.
+
+Threads and who owns what:
+- the PortAudio callback (`_callback`) copies input into `_in_ring`, output out of
+  `_out_ring` and into the monitor taps, counts status flags, and wakes the worker. It never
+  allocates buffers, logs, or waits.
+- the worker (`_work`, on its own thread, or inside the callback with worker="callback")
+  applies control messages, resamples device -> model rate, runs the step graph hop by hop,
+  mixes, resamples back and writes `_out_ring`.
+- any other thread calls the controls (messages) and `stats()` / `monitor()` (reads).
+
+Timeline. Ring positions are absolute device-sample counters and the callback advances the
+input writer and the output reader together, so input frame p and output frame p belong to
+the same callback. The worker writes the chain's output frame j at position j + P
+(`buffer_frames`), and the chain's output j is its input j - D (`delay_frames`, the model's
+algorithmic latency at the device rate: soxr cancels its own filter delay). Every output
+frame therefore leaves exactly P + D frames after its input (`latency_frames`), or not at
+all: a late frame is dropped by the ring (counted) and the callback plays the fallback
+instead, so latency cannot creep. A backlog longer than the latency means the worker
+stalled: it drops the backlog and restarts the chain on the same timeline (a resync).
+
+P is planned when the first callback reveals the device period: the largest shortfall
+of the resample + whole-hop chain for that period (simulated, `worst_shortfall`) plus, for
+a worker thread, one period for the worker to run in.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from livesep.bundle import Bundle, load_bundle
+from livesep.errors import LivesepError
+from livesep.realtime.controls import MODES, Control, ControlQueue, QueryEncoder, clean_query
+from livesep.realtime.resample import StreamResampler, worst_shortfall
+from livesep.realtime.ring import Ring, TimedRing
+from livesep.realtime.stats import EngineStats, TimingWindow, peak_dbfs
+
+RING_SECONDS = 2.0  # capacity of the input/output rings and monitor taps
+MAX_READ = 8192  # device frames the worker takes from the input ring at once
+PEAK_SECONDS = 0.1  # window of the peak meters in stats()
+IDLE_WAIT_S = 0.05  # worker wake-up when no callback arrives (stopping, file mode)
+
+RunnerFactory = Callable[[Bundle, int], Any]
+
+
+def default_runner(bundle: Bundle, batch: int, providers: Any = None, threads: int = 1) -> Any:
+    from livesep.runner import StepRunner
+
+    return StepRunner(bundle, providers=providers, threads=threads, batch=batch)
+
+
+def fork_state(src: Any, dst: Any) -> None:
+    """Make runner `dst` continue from `src`'s current state (same batch size).
+
+    Uses `dst.load_states` when the runner has it, else writes the current state set of a
+    `livesep.runner.StepRunner` in place (its buffers stay bound).
+    """
+    states = src.states()  # name -> [B, *shape] copies
+    if hasattr(dst, "load_states"):
+        dst.load_states(states)
+        return
+    current = dst._sets[dst._parity]
+    for name, buf in zip(dst._names, current, strict=True):
+        if isinstance(buf, np.ndarray):
+            np.copyto(buf, states[name])
+        else:
+            buf.update_inplace(np.ascontiguousarray(states[name]))
+
+
+class Engine:
+    """Streams audio through a bundle's step graph; see docs/CONTRACTS.md "Engine".
+
+    Args:
+        bundle: bundle directory or `Bundle`.
+        device_rate: device sample rate in Hz (None: the bundle's).
+        channels: device channels in and out.
+        channel_mode: "batch" (each channel its own batch row) or "downmix" (one row).
+        worker: "thread" (dedicated worker thread) or "callback" (hops in the callback).
+        fallback: "dry" or "silence" for output frames processing delivered too late.
+        crossfade_hops: hops over which a new query fades in (>= 1).
+        resample_quality: soxr quality when device_rate != the model's rate.
+        providers, threads: ONNX Runtime execution providers and intra-op threads.
+        query: initial query text.
+        encoder: a TextEncoder for queries the bundle does not cache.
+        runner_factory: (bundle, batch) -> runner; tests and benchmarks inject stand-ins.
+        safety_frames: extra output buffering in device frames (jitter margin).
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle | str | os.PathLike[str],
+        *,
+        device_rate: int | None = None,
+        channels: int = 1,
+        channel_mode: str = "batch",
+        worker: str = "thread",
+        fallback: str = "dry",
+        crossfade_hops: int = 2,
+        resample_quality: str = "LQ",
+        providers: Any = None,
+        threads: int = 1,
+        query: str | None = None,
+        encoder: Any = None,
+        runner_factory: RunnerFactory | None = None,
+        safety_frames: int = 0,
+    ) -> None:
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(Path(bundle))
+        b = self.bundle
+        if channel_mode not in ("batch", "downmix"):
+            raise LivesepError(f"channel_mode {channel_mode!r}: use 'batch' or 'downmix'")
+        if worker not in ("thread", "callback"):
+            raise LivesepError(f"worker {worker!r}: use 'thread' or 'callback'")
+        if fallback not in ("dry", "silence"):
+            raise LivesepError(f"fallback {fallback!r}: use 'dry' or 'silence'")
+        if channels < 1 or crossfade_hops < 1:
+            raise LivesepError("channels and crossfade_hops must be >= 1")
+        self.model_rate = b.sample_rate  # Hz
+        self.device_rate = int(device_rate or b.sample_rate)  # Hz
+        self.channels = channels
+        self.rows = channels if channel_mode == "batch" else 1  # batch rows through the model
+        self.channel_mode = channel_mode
+        self.inline = worker == "callback"
+        self.fallback = fallback
+        self.crossfade_hops = crossfade_hops
+        self.resample_quality = resample_quality
+        self.safety_frames = int(safety_frames)
+        self.hop = b.graph_block("step")  # model samples per step call
+        self.latency_model = b.latency_samples  # model samples (algorithmic)
+        # The algorithmic latency at the device rate (the resamplers add no signal delay).
+        self.delay_frames = round(self.latency_model * self.device_rate / self.model_rate)
+
+        factory = runner_factory or (
+            lambda bun, batch: default_runner(bun, batch, providers, threads)
+        )
+        self._runners = [factory(b, self.rows), factory(b, self.rows)]
+        self.provider = str(getattr(self._runners[0], "provider", "?"))
+        self._encoder = QueryEncoder(b, self._deliver_embedding, self._set_error, encoder)
+        self._controls = ControlQueue()
+        self._alloc()
+        self._init_params()
+        self.reset()
+        self._stream: Any = None
+        self._thread: threading.Thread | None = None
+        self._stop_flag = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        if query is not None:
+            self.set_query(query)
+
+    # -- setup ----------------------------------------------------------------------------
+
+    def _alloc(self) -> None:
+        """Every buffer the audio path uses, allocated once."""
+        ring = int(RING_SECONDS * self.device_rate)  # device frames
+        c, hop, lat = self.channels, self.hop, self.latency_model
+        self._in_ring = Ring(ring, c)
+        self._out_ring = TimedRing(ring, c)
+        self._dry_ring = Ring(ring, c)  # callback-only: source of the dry fallback
+        self._mon_in = Ring(ring, c)
+        self._mon_out = Ring(ring, c)
+        self._in_block = np.zeros((MAX_READ, c), np.float32)  # [n, C] device rate
+        fifo = hop + int(np.ceil(MAX_READ * self.model_rate / self.device_rate)) + 64
+        self._fifo = np.zeros((fifo, c), np.float32)  # [n, C] model rate, pending hop input
+        self._x_rows = np.zeros((self.rows, hop), np.float32)  # [B, hop] model input
+        self._ya = np.zeros((self.rows, hop), np.float32)  # [B, hop] active runner out
+        self._yb = np.zeros((self.rows, hop), np.float32)  # [B, hop] fading-in runner out
+        self._dry_line = np.zeros((lat + hop, c), np.float32)  # [L + hop, C] dry delay
+        self._dry_d = np.zeros((hop, c), np.float32)  # [hop, C] dry delayed by L
+        self._y = np.zeros((hop, c), np.float32)  # [hop, C] mixed output, model rate
+        self._ramp = ((np.arange(hop, dtype=np.float32) + 1) / hop)[:, None]  # [hop, 1]
+        self._coef = np.zeros((hop, 1), np.float32)  # [hop, 1] scratch
+        self._timing = TimingWindow()
+        self._down = StreamResampler(self.device_rate, self.model_rate, c, self.resample_quality)
+        self._up = StreamResampler(self.model_rate, self.device_rate, c, self.resample_quality)
+
+    def _init_params(self) -> None:
+        self._query: str | None = None
+        self._has_cond = False
+        self._mode = "extract"
+        self._wet = 1.0
+        self._gain_db = 0.0
+        self._bypass = False
+        self._applied = self._coefficients()  # (target coef, dry coef, gain) at hop end
+        self._error: str | None = None
+
+    def reset(self) -> None:
+        """Clear rings, chain state and counters (streams must be stopped)."""
+        for ring in (self._in_ring, self._out_ring, self._dry_ring, self._mon_in, self._mon_out):
+            ring.buffer.fill(0.0)
+            ring.write_pos = ring.read_pos = 0
+        self._period = 0  # device frames per callback (largest seen)
+        self._planned = 0  # the period `buffer_frames` was planned for
+        self.buffer_frames = 0
+        self.latency_frames = -1  # unknown until the first callback
+        self._fifo_len = 0
+        self._active = 0
+        self._fade_left = 0  # hops of query cross-fade still to run
+        self._timing = TimingWindow()
+        self._flags = [0, 0, 0, 0]  # input under/overflow, output under/overflow
+        self._callbacks = 0
+        self._fallback_frames = 0
+        self._late_hops = 0
+        self._resyncs = -1  # the first plan is not a resync
+        self._hops = 0
+        self._reset_chain()
+
+    def _reset_chain(self) -> None:
+        self._down.reset()
+        self._up.reset()
+        self._fifo_len = 0
+        self._dry_line.fill(0.0)
+        for runner in self._runners:
+            runner.reset()
+        if self._fade_left:
+            self._active ^= 1
+            self._fade_left = 0
+
+    # -- controls (any thread) ----------------------------------------------------------
+
+    def set_query(self, text: str) -> None:
+        """Separate the sound `text` describes (cross-faded in; encoding off the audio path)."""
+        text = clean_query(text)
+        cached = self._encoder.lookup(text)
+        if cached is not None:
+            self._controls.put(Control("embedding", cached, text))
+        else:
+            self._encoder.submit(text)
+
+    def set_query_blocking(self, text: str) -> None:
+        """Like `set_query` but encodes on this thread, so errors raise here (CLI start)."""
+        text = clean_query(text)
+        self._controls.put(Control("embedding", self._encoder.encode_now(text), text))
+
+    def set_embedding(self, embedding: np.ndarray, label: str | None = None) -> None:
+        """Condition on a text embedding float32[D] directly."""
+        emb = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        if emb.shape != (self.bundle.encoder_dim,):
+            raise LivesepError(f"embedding must have {self.bundle.encoder_dim} values")
+        self._controls.put(Control("embedding", emb.copy(), label))
+
+    def set_mode(self, mode: str) -> None:
+        """ "extract" the described sound or "remove" it (dry delayed minus target)."""
+        if mode not in MODES:
+            raise LivesepError(f"mode {mode!r}: use one of {MODES}")
+        self._controls.put(Control("mode", mode))
+
+    def set_mix(self, wet: float) -> None:
+        """Dry/wet: 1 = processed only, 0 = dry (delayed) only."""
+        if not 0.0 <= wet <= 1.0:
+            raise LivesepError(f"mix {wet}: wet must be in [0, 1]")
+        self._controls.put(Control("wet", float(wet)))
+
+    def set_gain_db(self, gain_db: float) -> None:
+        """Output gain in dB."""
+        if not -120.0 <= gain_db <= 24.0:
+            raise LivesepError(f"gain {gain_db} dB outside [-120, 24]")
+        self._controls.put(Control("gain_db", float(gain_db)))
+
+    def set_bypass(self, on: bool) -> None:
+        """Output the dry signal, delayed by the same latency."""
+        self._controls.put(Control("bypass", bool(on)))
+
+    def _deliver_embedding(self, text: str, emb: np.ndarray) -> None:
+        self._controls.put(Control("embedding", emb, text))
+
+    def _set_error(self, message: str) -> None:
+        self._error = message
+
+    # -- worker side --------------------------------------------------------------------
+
+    def _coefficients(self) -> tuple[float, float, float]:
+        """(target coefficient, dry coefficient, linear gain) of the current settings.
+
+        out = gain * ((1 - bypass) * (wet * processed + (1 - wet) * dry) + bypass * dry),
+        processed = target (extract) or dry - target (remove).
+        """
+        sign, dry = (1.0, 0.0) if self._mode == "extract" else (-1.0, 1.0)
+        by = 1.0 if self._bypass else 0.0
+        wet = self._wet
+        c_target = (1.0 - by) * wet * sign
+        c_dry = (1.0 - by) * (wet * dry + 1.0 - wet) + by
+        return c_target, c_dry, 10.0 ** (self._gain_db / 20.0)
+
+    def _apply_controls(self) -> None:
+        while (msg := self._controls.get()) is not None:
+            if msg.kind == "embedding":
+                self._switch_query(msg.value, msg.label)
+            elif msg.kind == "mode":
+                self._mode = msg.value
+            elif msg.kind == "wet":
+                self._wet = msg.value
+            elif msg.kind == "gain_db":
+                self._gain_db = msg.value
+            elif msg.kind == "bypass":
+                self._bypass = msg.value
+
+    def _switch_query(self, emb: np.ndarray, label: str | None) -> None:
+        active = self._runners[self._active]
+        if not self._has_cond:  # first query: nothing to fade from
+            for runner in self._runners:
+                runner.set_embedding(emb)
+            self._has_cond = True
+        else:
+            if self._fade_left:  # a fade in progress completes now
+                self._active ^= 1
+                active = self._runners[self._active]
+            other = self._runners[self._active ^ 1]
+            fork_state(active, other)
+            other.set_embedding(emb)
+            self._fade_left = self.crossfade_hops
+        self._query = label
+
+    def _plan(self, period: int) -> None:
+        short = worst_shortfall(
+            self.device_rate,
+            self.model_rate,
+            period,
+            self.hop,
+            self.resample_quality,
+            in_callback=self.inline,
+        )
+        worker_room = 0 if self.inline else period  # the worker runs within the next period
+        self.buffer_frames = short + worker_room + self.safety_frames
+        self.latency_frames = self.buffer_frames + self.delay_frames
+        self._planned = period
+
+    def _resync(self) -> None:
+        """Drop the input backlog and restart the chain on the steady timeline."""
+        if self._period != self._planned:
+            self._plan(self._period)
+        in_pos = self._in_ring.write_pos
+        self._in_ring.read_pos = in_pos
+        self._reset_chain()
+        gap = in_pos + self.buffer_frames - self._out_ring.write_pos
+        if gap > 0:
+            self._out_ring.fill_timed(gap)
+        self._resyncs += 1
+
+    def _work(self) -> bool:
+        """Process what the input ring holds; returns False when there was nothing to do."""
+        self._apply_controls()
+        if self._period == 0:
+            return False
+        backlog = self._in_ring.available()
+        if self._period != self._planned or backlog > self.latency_frames + self._period:
+            self._resync()
+            return True
+        if backlog <= 0:
+            return False
+        n = min(backlog, MAX_READ)
+        block = self._in_block[:n]  # [n, C]
+        self._in_ring.read(block)
+        x = self._down.process(block)  # [m, C] model rate
+        m = x.shape[0]
+        self._fifo[self._fifo_len : self._fifo_len + m] = x
+        self._fifo_len += m
+        done = 0
+        while self._fifo_len - done >= self.hop:
+            self._process_hop(self._fifo[done : done + self.hop])
+            done += self.hop
+        if done:
+            rest = self._fifo_len - done
+            self._fifo[:rest] = self._fifo[done : self._fifo_len]
+            self._fifo_len = rest
+        return True
+
+    def _process_hop(self, x: np.ndarray) -> None:
+        """One hop: x [hop, C] model rate -> output ring (device rate)."""
+        t0 = time.perf_counter()
+        lat, hop = self.latency_model, self.hop
+        target = self._run_model(x)  # [B, hop]
+        self._dry_line[lat:] = x  # dry delay line: x enters at the end ...
+        self._dry_d[:] = self._dry_line[:hop]  # ... and leaves L samples later
+        self._dry_line[:lat] = self._dry_line[hop:]
+        t_view = target.T if self.rows == self.channels else target[0][:, None]  # [hop, C|1]
+        c_t, c_d, g = self._coefficients()
+        p_t, p_d, p_g = self._applied
+        ramp = self._ramp  # [hop, 1], ramps to 1 at the hop's last sample
+        np.multiply(ramp, (c_t * g - p_t * p_g), out=self._coef)
+        self._coef += p_t * p_g
+        np.multiply(t_view, self._coef, out=self._y)  # [hop, C]
+        np.multiply(ramp, (c_d * g - p_d * p_g), out=self._coef)
+        self._coef += p_d * p_g
+        self._y += self._dry_d * self._coef
+        self._applied = (c_t, c_d, g)
+        out = self._up.process(self._y)  # [n, C] device rate
+        if out.shape[0] and self._out_ring.write_timed(out):
+            self._late_hops += 1
+        self._hops += 1
+        self._timing.add(time.perf_counter() - t0)
+
+    def _run_model(self, x: np.ndarray) -> np.ndarray:
+        """The target estimate [B, hop] (delayed by L) for the hop x [hop, C]."""
+        if self.rows == self.channels:
+            self._x_rows[:] = x.T  # [B=C, hop]
+        else:
+            np.mean(x, axis=1, out=self._x_rows[0])  # [hop] downmix
+        if not self._has_cond:
+            self._ya.fill(0.0)
+            return self._ya
+        self._runners[self._active].process(self._x_rows, out=self._ya)
+        if not self._fade_left:
+            return self._ya
+        self._runners[self._active ^ 1].process(self._x_rows, out=self._yb)
+        done = self.crossfade_hops - self._fade_left  # hops already faded
+        w = (done + self._ramp[:, 0]) / self.crossfade_hops  # [hop] 0 -> 1 over the fade
+        self._ya += (self._yb - self._ya) * w  # [B, hop]
+        self._fade_left -= 1
+        if not self._fade_left:
+            self._active ^= 1
+        return self._ya
+
+    def _worker_loop(self) -> None:
+        while not self._stop_flag:
+            if self._work():
+                continue
+            select.select([self._wake_r], [], [], IDLE_WAIT_S)
+            try:
+                os.read(self._wake_r, 4096)
+            except BlockingIOError:
+                pass
+
+    # -- audio callback -----------------------------------------------------------------
+
+    def _callback(
+        self, indata: np.ndarray, outdata: np.ndarray, frames: int, t: Any, status: Any
+    ) -> None:
+        # NB: runs on PortAudio's thread. Only copies into preallocated buffers and int
+        # counters; no allocation of arrays, no logging, no waiting.
+        if status:
+            self._count_flags(status)
+        self._callbacks += 1
+        if frames > self._period:
+            self._period = frames  # the worker plans the buffering for it
+        if not self._in_ring.write(indata):
+            self._in_ring.write_pos += frames  # keep device time; the worker resyncs
+        self._dry_ring.force_write(indata)
+        if self.inline:
+            self._work()
+        valid = self._out_ring.read_timed(outdata)
+        if valid < frames:
+            self._fill_fallback(outdata, valid, frames)
+        self._mon_in.force_write(indata)
+        self._mon_out.force_write(outdata)
+        if not self.inline:
+            try:
+                os.write(self._wake_w, b"\0")
+            except BlockingIOError:
+                pass
+
+    def _count_flags(self, status: Any) -> None:
+        flags = self._flags
+        flags[0] += bool(status.input_underflow)
+        flags[1] += bool(status.input_overflow)
+        flags[2] += bool(status.output_underflow)
+        flags[3] += bool(status.output_overflow)
+
+    def _fill_fallback(self, outdata: np.ndarray, valid: int, frames: int) -> None:
+        lat = self.latency_frames
+        missing = outdata[valid:]
+        if self.fallback == "dry" and 0 <= lat <= self._dry_ring.capacity - frames:
+            # dry input delayed by the steady latency, read from the callback's own ring
+            start = self._dry_ring.write_pos - frames + valid - lat
+            self._dry_ring._copy_out(start, missing)
+        else:
+            missing.fill(0.0)
+        if lat >= 0:  # before the first plan the output is start-up silence, not a fallback
+            self._fallback_frames += frames - valid
+
+    # -- streams --------------------------------------------------------------------------
+
+    def start(
+        self,
+        input_device: int | str | None = None,
+        output_device: int | str | None = None,
+        blocksize: int = 0,
+    ) -> None:
+        """Open the duplex device stream and start processing."""
+        from livesep.realtime.stream import open_duplex
+
+        if self._stream is not None:
+            raise LivesepError("engine already started")
+        self.reset()
+        stream = open_duplex(
+            self._callback, self.device_rate, self.channels, input_device, output_device, blocksize
+        )
+        self._stop_flag = False
+        if not self.inline:
+            self._thread = threading.Thread(target=self._worker_loop, name="livesep-worker")
+            self._thread.start()
+        self._stream = stream
+        stream.start()
+
+    def stop(self) -> None:
+        """Stop and close the device stream and the worker (idempotent)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()
+            self._device_latency = tuple(stream.latency)
+            stream.close()
+        self._stop_flag = True
+        if self._thread is not None:
+            os.write(self._wake_w, b"\0")
+            self._thread.join()
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._stream is not None
+
+    # -- file-driven mode -----------------------------------------------------------------
+
+    def process(self, audio: np.ndarray, block: int = 256) -> np.ndarray:
+        """Run `audio` float32[T, channels] (device rate) through the engine, no device.
+
+        The same callback and worker code run block by block, as fast as the CPU allows.
+
+        Returns:
+            float32[T, channels]: the stream output, delayed by `latency_frames`.
+        """
+        if self.running:
+            raise LivesepError("engine.process needs the device stream stopped")
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim != 2 or audio.shape[1] != self.channels:
+            raise LivesepError(f"audio must be [T, {self.channels}], got {audio.shape}")
+        total = audio.shape[0]
+        out = np.zeros_like(audio)
+        inp = np.zeros((block, self.channels), np.float32)
+        outb = np.zeros((block, self.channels), np.float32)
+        for start in range(0, total, block):
+            n = min(block, total - start)
+            inp[:n] = audio[start : start + n]
+            inp[n:] = 0.0  # the last block is padded to keep the period constant
+            self._callback(inp, outb, block, None, None)
+            if not self.inline:
+                while self._work():
+                    pass
+            out[start : start + n] = outb[:n]
+        return out
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def monitor_capacity(self) -> int:
+        return self._mon_in.capacity
+
+    @property
+    def monitor_position(self) -> int:
+        return self._mon_out.write_pos
+
+    def monitor(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The latest `n` device-rate samples in and out, mono (mean over channels)."""
+        if not 0 < n <= self.monitor_capacity:
+            raise LivesepError(f"monitor length {n} outside 1..{self.monitor_capacity}")
+        buf = np.empty((n, self.channels), np.float32)
+        self._mon_in.peek_latest(buf)
+        inp = buf.mean(axis=1)
+        self._mon_out.peek_latest(buf)
+        return inp, buf.mean(axis=1)
+
+    def stats(self) -> EngineStats:
+        """A snapshot of counters, timings, latency and levels."""
+        med, p99 = self._timing.quantiles()
+        hop_s = self.hop / self.model_rate
+        dev_in, dev_out = self._device_latencies()
+        lat = max(self.latency_frames, 0)
+        algo_ms = 1000.0 * self.latency_model / self.model_rate
+        buf_ms = 1000.0 * (lat - self.delay_frames if lat else 0) / self.device_rate
+        dev_ms = 1000.0 * (dev_in + dev_out)
+        n = min(int(PEAK_SECONDS * self.device_rate), self.monitor_capacity)
+        inp, out = self.monitor(n)
+        return EngineStats(
+            provider=self.provider,
+            device_rate=self.device_rate,
+            model_rate=self.model_rate,
+            period_frames=self._period,
+            callbacks=self._callbacks,
+            input_underflows=self._flags[0],
+            input_overflows=self._flags[1],
+            output_underflows=self._flags[2],
+            output_overflows=self._flags[3],
+            fallback_frames=self._fallback_frames,
+            late_hops=self._late_hops,
+            resyncs=max(self._resyncs, 0),
+            hops=self._hops,
+            rtf_median=med / hop_s,
+            rtf_p99=p99 / hop_s,
+            algorithmic_ms=algo_ms,
+            buffering_ms=buf_ms,
+            device_latency_ms=dev_ms,
+            latency_ms=(algo_ms + buf_ms + dev_ms) if self.latency_frames >= 0 else 0.0,
+            input_peak_dbfs=peak_dbfs(inp),
+            output_peak_dbfs=peak_dbfs(out),
+            query=self._query,
+            mode=self._mode,
+            wet=self._wet,
+            gain_db=self._gain_db,
+            bypass=self._bypass,
+            error=self._error,
+        )
+
+    _device_latency: tuple[float, float] = (0.0, 0.0)
+
+    def _device_latencies(self) -> tuple[float, float]:
+        """(input, output) device latency in seconds as PortAudio reports it."""
+        if self._stream is not None:
+            lat = self._stream.latency
+            return float(lat[0]), float(lat[1])
+        return self._device_latency
