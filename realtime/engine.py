@@ -335,10 +335,14 @@ class Engine:
 
     def _resync(self) -> None:
         """Drop the input backlog and restart the chain on the steady timeline."""
+        first = self._planned == 0
         if self._period != self._planned:
             self._plan(self._period)
-        in_pos = self._in_ring.write_pos
-        self._in_ring.read_pos = in_pos
+        if first:  # start of the stream: nothing to drop, the timeline starts at 0
+            in_pos = self._in_ring.read_pos
+        else:
+            in_pos = self._in_ring.write_pos
+            self._in_ring.read_pos = in_pos
         self._reset_chain()
         gap = in_pos + self.buffer_frames - self._out_ring.write_pos
         if gap > 0:
@@ -353,7 +357,9 @@ class Engine:
         backlog = self._in_ring.available()
         if self._period != self._planned or backlog > self.latency_frames + self._period:
             self._resync()
-            return True
+            if self._in_ring.available() <= 0:
+                return True
+            backlog = self._in_ring.available()
         if backlog <= 0:
             return False
         n = min(backlog, MAX_READ)

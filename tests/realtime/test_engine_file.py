@@ -1,0 +1,122 @@
+"""The engine driven from arrays (no device): alignment, resampling, controls, cross-fade."""
+
+import numpy as np
+import pytest
+from scipy.signal import butter, sosfilt
+
+from helpers.tiny_bundle import make_delay_bundle
+from livesep.errors import LivesepError, QueryError
+from livesep.realtime import Engine
+
+RATE = 32000  # Hz, the delay bundle's rate
+HOP = 320  # samples
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return make_delay_bundle(tmp_path_factory.mktemp("b"), sample_rate=RATE, hop=HOP, n_fft=1024)
+
+
+def noise(n, channels=1, seed=0):
+    return (np.random.default_rng(seed).standard_normal((n, channels)) * 0.1).astype(np.float32)
+
+
+@pytest.mark.parametrize("worker", ["thread", "callback"])
+def test_output_is_input_delayed_by_reported_latency(bundle, worker):
+    engine = Engine(bundle, channels=2, worker=worker, query="speech")  # gain 1
+    x = noise(RATE, channels=2)
+    y = engine.process(x)
+    lat = engine.latency_frames
+    assert lat == engine.buffer_frames + bundle.latency_samples
+    np.testing.assert_array_equal(y[lat:], x[:-lat])
+    assert not y[:lat].any()
+    s = engine.stats()
+    assert s.late_hops == 0 and s.fallback_frames == 0 and s.resyncs == 0
+    assert s.latency_ms == pytest.approx(1000 * lat / RATE)
+
+
+def test_downmix_extracts_mono_target_on_every_channel(bundle):
+    engine = Engine(bundle, channels=2, channel_mode="downmix", query="speech")
+    x = noise(8000, channels=2)
+    y = engine.process(x)
+    lat = engine.latency_frames
+    np.testing.assert_allclose(y[lat:, 0], x[:-lat].mean(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(y[:, 0], y[:, 1])
+
+
+def test_resampled_path_keeps_alignment(bundle):
+    dev = 48000  # device Hz; the model runs at 32 kHz
+    engine = Engine(bundle, device_rate=dev, query="speech", resample_quality="HQ")
+    x = sosfilt(butter(8, 12000, fs=dev, output="sos"), noise(dev)[:, 0]).astype(np.float32)
+    y = engine.process(x[:, None])[:, 0]
+    lat = engine.latency_frames
+    assert engine.delay_frames == bundle.latency_samples * 3 // 2
+    seg = slice(dev // 4, dev - lat)
+    lags = range(lat - 4, lat + 5)
+    best = max(lags, key=lambda lag: float(np.dot(y[lag:][seg], x[: len(x) - lag][seg])))
+    assert abs(best - lat) <= 1
+    err = y[lat:][seg] - x[:-lat][seg]
+    assert np.sqrt(np.mean(err**2)) < 0.01 * np.sqrt(np.mean(x[seg] ** 2))
+
+
+def test_query_switch_crossfades_without_a_step(bundle):
+    hops = 3
+    engine = Engine(bundle, crossfade_hops=hops, query="speech")  # gain 1
+    x = np.full((64 * 256, 1), 0.5, np.float32)  # DC passes the delay bundle unchanged
+    first = engine.process(x[: 32 * 256])  # whole blocks: no padding inside the signal
+    engine.set_query("dog barking")  # gain 0.25
+    second = engine.process(x[32 * 256 :])
+    y = np.concatenate([first, second])[engine.latency_frames :, 0]
+    assert y[16 * 256] == pytest.approx(0.5) and y[-1] == pytest.approx(0.125)
+    steps = np.diff(y)
+    assert np.all(steps <= 1e-7)  # monotonic fade down
+    fading = np.count_nonzero(steps < -1e-7)
+    assert fading == pytest.approx(hops * HOP, abs=1)  # the fade lasts the cross-fade
+    assert -steps.min() <= 0.375 / (hops * HOP) * 1.01  # no step beyond a linear fade
+
+
+def test_remove_bypass_mix_and_gain(bundle):
+    x = noise(RATE // 2)
+
+    def run(*controls, query="speech"):
+        engine = Engine(bundle, query=query)
+        for name, value in controls:
+            getattr(engine, name)(value)
+        y = engine.process(x)
+        return y[engine.latency_frames :], x[: -engine.latency_frames]
+
+    y, dry = run(("set_mode", "remove"))  # target == mix: nothing left
+    assert np.abs(y[HOP:]).max() < 1e-6
+    y, dry = run(("set_mode", "remove"), query="dog barking")  # target = 0.25 mix
+    np.testing.assert_allclose(y[HOP:], 0.75 * dry[HOP:], atol=1e-6)
+    y, dry = run(("set_bypass", True), query="silence")  # gain 0, but bypassed: dry
+    np.testing.assert_allclose(y[HOP:], dry[HOP:], atol=1e-6)
+    y, dry = run(("set_mix", 0.5), ("set_gain_db", -6.0), query="silence")
+    np.testing.assert_allclose(y[HOP:], 0.5 * 10 ** (-6 / 20) * dry[HOP:], atol=1e-6)
+
+
+def test_bad_controls_raise_clear_errors(bundle):
+    engine = Engine(bundle)
+    with pytest.raises(QueryError):
+        engine.set_query("   ")
+    with pytest.raises(LivesepError, match="mode"):
+        engine.set_mode("karaoke")
+    with pytest.raises(LivesepError, match="wet"):
+        engine.set_mix(1.5)
+    with pytest.raises(LivesepError, match="channel_mode"):
+        Engine(bundle, channel_mode="left")
+
+
+def test_stalled_worker_resyncs_to_the_same_latency(bundle):
+    engine = Engine(bundle, query="speech")
+    x = noise(RATE)
+    engine.process(x[:4096])
+    lat = engine.latency_frames
+    block = np.zeros((256, 1), np.float32)
+    for _ in range(40):  # callbacks keep coming while the worker does nothing
+        engine._callback(block, block.copy(), 256, None, None)
+    y = engine.process(x)
+    s = engine.stats()
+    assert s.resyncs == 1 and s.fallback_frames > 0
+    assert engine.latency_frames == lat
+    np.testing.assert_array_equal(y[lat + 256 :], x[256:-lat])  # steady again
