@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from helpers.tiny_bundle import make_delay_bundle
 from scipy.signal import butter, sosfilt
 
-from helpers.tiny_bundle import make_delay_bundle
 from livesep.errors import LivesepError, QueryError
 from livesep.realtime import Engine
 
