@@ -1,0 +1,204 @@
+"""AudioSep's mixing recipe and the training-example sampler: invariants."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers.synth_corpus import make_corpus, write_caption_cache
+
+from livesep.training.config import DataConfig, MixConfig
+from livesep.training.dataset import (
+    MixtureDataset,
+    StepBatchSampler,
+    build_caption_table,
+    draw_segment,
+    load_corpus,
+    make_training_example,
+    validation_set,
+)
+from livesep.training.mixing import (
+    PEAK_LEVEL,
+    band_limit,
+    energy,
+    match_energy,
+    mix_sources,
+)
+
+RATE = 8000
+
+
+def _sig(seed: int, n: int = 4000, scale: float = 0.1) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal(n) * scale).astype(np.float32)
+
+
+def test_match_energy_equalises_within_the_clamp() -> None:
+    ref, audio = _sig(0, scale=0.1), _sig(1, scale=0.3)
+    out = match_energy(audio, ref)
+    assert energy(out) == pytest.approx(energy(ref), rel=1e-6)
+
+
+@pytest.mark.parametrize(("scale", "expected_ratio"), [(200.0, 50.0), (1e-4, 0.02)])
+def test_match_energy_ratio_is_clamped(scale: float, expected_ratio: float) -> None:
+    ref = _sig(0, scale=0.1)
+    audio = _sig(0, scale=0.1 * scale)  # same shape, amplitude ratio `scale`
+    out = match_energy(audio, ref)  # divided by the clamped ratio
+    np.testing.assert_allclose(out, audio / expected_ratio, rtol=1e-6)
+
+
+def test_interferer_gain_is_an_integer_db_in_range_and_exact() -> None:
+    cfg = MixConfig(level_db_min=0.0, level_db_max=0.0)
+    target, noise = _sig(0, scale=0.01), _sig(1, scale=0.05)
+    seen = set()
+    for seed in range(400):
+        m = mix_sources(target, [noise], cfg, np.random.default_rng(seed))
+        assert -10 <= m.gain_db <= 10
+        seen.add(m.gain_db)
+        residual = m.mixture.astype(np.float64) - m.target  # the scaled interferer
+        measured_db = 10 * np.log10(energy(residual) / energy(m.target))
+        assert measured_db == pytest.approx(m.gain_db, abs=1e-3)
+        np.testing.assert_array_equal(m.target, target)  # quiet: no peak guard, level 0 dB
+    assert seen == set(range(-10, 11))
+
+
+def test_several_interferers_sum_is_matched_to_the_target() -> None:
+    cfg = MixConfig(level_db_min=0.0, level_db_max=0.0, gain_db_min=0, gain_db_max=0)
+    target = _sig(0, scale=0.02)
+    m = mix_sources(
+        target, [_sig(1, scale=0.5), _sig(2), _sig(3, scale=1e-3)], cfg, np.random.default_rng(0)
+    )
+    residual = m.mixture.astype(np.float64) - m.target
+    assert energy(residual) == pytest.approx(energy(target), rel=1e-5)
+
+
+def test_peak_guard_scales_mixture_and_target_to_0_9() -> None:
+    cfg = MixConfig(level_db_min=0.0, level_db_max=0.0)
+    target = np.full(1000, 0.8, np.float32)
+    noise = _sig(1, n=1000, scale=1.0)
+    for seed in range(20):
+        m = mix_sources(target, [noise], cfg, np.random.default_rng(seed))
+        peak = np.max(np.abs(m.mixture))
+        assert peak <= 1.0
+        if np.max(np.abs(target + (m.mixture - m.target))) > 1.0 or peak == pytest.approx(
+            PEAK_LEVEL
+        ):
+            assert peak == pytest.approx(PEAK_LEVEL, rel=1e-6)
+            scale = m.target[0] / 0.8  # same factor on mixture and target
+            assert scale < 1.0
+    # A mixture that certainly clips: target alone peaks at 0.8, interferer at +10 dB.
+    loud = MixConfig(level_db_min=0.0, level_db_max=0.0, gain_db_min=10, gain_db_max=10)
+    m = mix_sources(target, [noise], loud, np.random.default_rng(0))
+    assert np.max(np.abs(m.mixture)) == pytest.approx(PEAK_LEVEL, rel=1e-6)
+    unguarded = mix_sources(target * 1e-3, [noise], loud, np.random.default_rng(0))
+    factor = m.target[0] / 0.8
+    np.testing.assert_allclose(m.mixture, unguarded.mixture * 1e3 * factor, rtol=1e-4, atol=1e-6)
+
+
+def test_silent_target_is_zero_and_mixture_keeps_the_interferers() -> None:
+    cfg = MixConfig()
+    m = mix_sources(_sig(0), [_sig(1), _sig(2)], cfg, np.random.default_rng(3), silent=True)
+    assert m.silent
+    assert not np.any(m.target)
+    assert energy(m.mixture) > 1e-4
+    assert np.max(np.abs(m.mixture)) <= 1.0
+
+
+def test_random_level_moves_mixture_and_target_together() -> None:
+    cfg = MixConfig(level_db_min=-20.0, level_db_max=-5.0)
+    target, noise = _sig(0, scale=0.01), _sig(1, scale=0.01)
+    m = mix_sources(target, [noise], cfg, np.random.default_rng(1))
+    assert -20.0 <= m.level_db <= -5.0
+    np.testing.assert_allclose(m.target, target * 10 ** (m.level_db / 20), rtol=1e-5)
+
+
+def test_band_limit_removes_everything_above_the_cutoff() -> None:
+    x = _sig(0, n=8000, scale=0.3)
+    y = band_limit(x, RATE, 1000.0)
+    spec_x = np.abs(np.fft.rfft(x))
+    spec_y = np.abs(np.fft.rfft(y))
+    freqs = np.fft.rfftfreq(x.size, 1 / RATE)
+    assert np.max(spec_y[freqs > 1000.0]) < 1e-6 * np.max(spec_x)  # float32 rounding
+    np.testing.assert_allclose(spec_y[freqs < 800.0], spec_x[freqs < 800.0], rtol=1e-4, atol=1e-5)
+
+
+def test_draw_segment_pads_short_clips_and_crops_long_ones() -> None:
+    rng = np.random.default_rng(0)
+    short = np.ones(100, np.float16)
+    seg = draw_segment(short, 400, rng)
+    assert seg.shape == (400,) and seg.dtype == np.float32 and seg.sum() == 100
+    long = np.arange(1000, dtype=np.float16)
+    seg = draw_segment(long, 300, rng)
+    assert seg.shape == (300,) and np.all(np.diff(seg) == 1)
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataConfig, Path]:
+    root = make_corpus(tmp_path_factory.mktemp("corpus"))
+    run = tmp_path_factory.mktemp("run")
+    write_caption_cache(run)
+    return DataConfig(corpus=str(root), sample_rate=RATE, text_encoder="synthetic"), run
+
+
+def test_corpus_is_preloaded_resampled_and_cached(corpus_run: tuple[DataConfig, Path]) -> None:
+    cfg, run = corpus_run
+    corpus = load_corpus(cfg, cache_dir=run)
+    assert corpus.classes("train") == ["chirp", "noise", "tone"]
+    assert corpus.classes("zeroshot") == ["clicks"]
+    assert all(a.dtype == np.float16 and a.size == int(1.5 * RATE) for a in corpus.audio)
+    assert (run / f"corpus_{RATE}.npy").is_file()
+    again = load_corpus(cfg, cache_dir=run)  # from the cache
+    for a, b in zip(corpus.audio, again.audio, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_examples_are_class_balanced_deterministic_and_use_train_captions(
+    corpus_run: tuple[DataConfig, Path],
+) -> None:
+    cfg, run = corpus_run
+    corpus = load_corpus(cfg, cache_dir=run)
+    table = build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+    mix = MixConfig()
+    counts: Counter[str] = Counter()
+    silent = 0
+    for i in range(300):
+        ex = make_training_example(corpus, table, mix, 800, np.random.default_rng([5, i]))
+        counts[ex.cls] += 1
+        silent += ex.silent
+        assert ex.caption_row in table.train_rows[ex.cls]
+        assert np.max(np.abs(ex.mixture)) <= 1.0
+        if ex.silent:
+            assert not np.any(ex.target)
+    assert set(counts) == {"chirp", "noise", "tone"}  # never the zero-shot class
+    assert min(counts.values()) > 70  # ~100 each
+    assert 3 <= silent <= 35  # silence_prob 0.05 of 300
+    ds = MixtureDataset(corpus, table, mix, 0.1, seed=5)
+    a, b = ds[123], ds[123]
+    np.testing.assert_array_equal(a[0].numpy(), b[0].numpy())
+    assert a[2] == b[2]
+    assert not np.array_equal(ds[124][0].numpy(), a[0].numpy())
+
+
+def test_step_sampler_gives_disjoint_indices_per_rank_and_resumes_by_step() -> None:
+    full = list(StepBatchSampler(0, 5, 3, rank=1, world_size=2))
+    assert full[2] == [15, 16, 17]
+    rank0 = {i for batch in StepBatchSampler(0, 5, 3, 0, 2) for i in batch}
+    assert rank0.isdisjoint({i for batch in full for i in batch})
+    assert list(StepBatchSampler(3, 5, 3, rank=1, world_size=2)) == full[3:]
+
+
+def test_validation_set_is_fixed_and_covers_val_and_zeroshot(
+    corpus_run: tuple[DataConfig, Path],
+) -> None:
+    cfg, run = corpus_run
+    corpus = load_corpus(cfg, cache_dir=run)
+    table = build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+    one = validation_set(corpus, table, MixConfig(), 0.25, 2, seed=1)
+    two = validation_set(corpus, table, MixConfig(), 0.25, 2, seed=1)
+    assert [(v.cls, v.split) for v in one].count(("clicks", "zeroshot")) == 2
+    assert {v.cls for v in one} == {"chirp", "noise", "tone", "clicks"}
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a.mixture, b.mixture)
+        assert a.caption_row in table.val_rows[a.cls]
+        assert a.caption_row not in table.train_rows.get(a.cls, [])

@@ -1,0 +1,450 @@
+"""Training and validation examples drawn from a corpus manifest.
+
+The corpus (see "Corpus manifest" in docs/CONTRACTS.md) is a directory with a JSON-lines
+manifest: one clip per line with `path` (relative to the corpus), `class`, `captions`,
+`split` (train | val | zeroshot), ... . It is preloaded once, resampled, into float16
+arrays held in memory (cached in the run directory as one `.npy` so a resumed run or a
+second rank maps it instead of decoding again). Every caption is embedded once by the
+text encoder and cached in the run directory; training never runs the text encoder.
+
+An example is a pure function of (seed, index): class-balanced target, 1-3 interferers
+from other classes, AudioSep's mixing recipe (`mixing.py`). So the data order needs no
+state beyond the step counter, and `--resume` is exact with any number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import soxr
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from livesep.errors import AudioError, ConfigError
+from livesep.training.config import DataConfig, MixConfig
+from livesep.training.mixing import mix_sources, random_band_limit
+
+__all__ = [
+    "SPLITS",
+    "ClipInfo",
+    "read_manifest",
+    "Corpus",
+    "load_corpus",
+    "CaptionTable",
+    "caption_embeddings",
+    "Example",
+    "draw_segment",
+    "make_training_example",
+    "MixtureDataset",
+    "StepBatchSampler",
+    "ValidationItem",
+    "validation_set",
+]
+
+SPLITS = ("train", "val", "zeroshot")
+QUIET_RETRIES = 3  # re-draw a segment this many times when it lands on near-silence
+QUIET_FRACTION = 0.01  # "near-silence": segment power below this fraction of the clip's
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """One manifest line (the fields training needs)."""
+
+    path: str  # relative to the corpus directory
+    cls: str
+    captions: tuple[str, ...]
+    split: str
+
+
+def read_manifest(path: str | Path) -> list[ClipInfo]:
+    """Read a JSON-lines corpus manifest.
+
+    Raises:
+        ConfigError: the file is missing, a line is not JSON, or a required field is absent.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"corpus manifest {path}: not found")
+    clips = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            captions = row["captions"]
+            if isinstance(captions, str):
+                captions = [captions]
+            clip = ClipInfo(str(row["path"]), str(row["class"]), tuple(captions), row["split"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ConfigError(f"corpus manifest {path}:{number}: bad line ({exc!r})") from exc
+        if clip.split not in SPLITS:
+            raise ConfigError(f"corpus manifest {path}:{number}: unknown split {clip.split!r}")
+        if not clip.captions:
+            raise ConfigError(f"corpus manifest {path}:{number}: no captions")
+        clips.append(clip)
+    if not clips:
+        raise ConfigError(f"corpus manifest {path}: no clips")
+    return clips
+
+
+def _load_mono(path: Path, sample_rate: int) -> np.ndarray:
+    try:
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)  # [T, C]
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(f"corpus audio {path}: cannot read ({exc})") from exc
+    mono = audio.mean(axis=1)  # [T]
+    if rate != sample_rate:
+        mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
+    if not np.all(np.isfinite(mono)):
+        raise AudioError(f"corpus audio {path}: contains NaN or Inf")
+    return np.asarray(mono, dtype=np.float32)
+
+
+@dataclass
+class Corpus:
+    """Preloaded corpus: float16 audio per clip, grouped by split and class."""
+
+    sample_rate: int
+    clips: list[ClipInfo]
+    audio: list[np.ndarray]  # float16 [T_i] per clip (views into one array)
+    # split -> class -> indices into `clips`
+    by_split: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+    def classes(self, split: str) -> list[str]:
+        """Sorted class names present in a split."""
+        return sorted(self.by_split.get(split, {}))
+
+    def captions(self, split: str, cls: str) -> list[str]:
+        """Unique captions of a class's clips in a split, in first-seen order."""
+        seen: dict[str, None] = {}
+        for i in self.by_split.get(split, {}).get(cls, []):
+            seen.update(dict.fromkeys(self.clips[i].captions))
+        return list(seen)
+
+
+def _group(clips: list[ClipInfo]) -> dict[str, dict[str, list[int]]]:
+    groups: dict[str, dict[str, list[int]]] = {}
+    for i, clip in enumerate(clips):
+        groups.setdefault(clip.split, {}).setdefault(clip.cls, []).append(i)
+    return groups
+
+
+def load_corpus(cfg: DataConfig, cache_dir: str | Path | None = None) -> Corpus:
+    """Preload the corpus at `cfg.sample_rate` as float16, using/creating a cache file.
+
+    Args:
+        cfg: corpus directory, manifest, rate, size limit, minimum clip length.
+        cache_dir: where `corpus_<rate>.npy` + `corpus_<rate>.json` live (the run dir);
+            None disables the cache.
+
+    Raises:
+        ConfigError: manifest problems, or a corpus too large to preload.
+        AudioError: an unreadable audio file.
+    """
+    corpus_dir = Path(cfg.corpus)
+    clips = read_manifest(corpus_dir / cfg.manifest)
+    cache = _cache_paths(cache_dir, cfg.sample_rate)
+    flat, offsets = _read_cache(cache, clips)
+    if flat is None:
+        arrays = [_load_mono(corpus_dir / c.path, cfg.sample_rate) for c in clips]
+        total_gb = sum(a.size for a in arrays) * 2 / 1e9
+        if total_gb > cfg.preload_max_gb:
+            raise ConfigError(
+                f"corpus {corpus_dir}: {total_gb:.1f} GB as float16 exceeds "
+                f"data.preload_max_gb={cfg.preload_max_gb}"
+            )
+        offsets = np.cumsum([0] + [a.size for a in arrays])
+        flat = np.concatenate(arrays).astype(np.float16) if arrays else np.zeros(0, np.float16)
+        _write_cache(cache, clips, flat, offsets)
+    assert offsets is not None
+    min_len = int(cfg.min_clip_s * cfg.sample_rate)
+    keep = [i for i in range(len(clips)) if offsets[i + 1] - offsets[i] >= max(min_len, 1)]
+    kept_clips = [clips[i] for i in keep]
+    audio = [flat[offsets[i] : offsets[i + 1]] for i in keep]
+    return Corpus(cfg.sample_rate, kept_clips, audio, _group(kept_clips))
+
+
+def _cache_paths(cache_dir: str | Path | None, rate: int) -> tuple[Path, Path] | None:
+    if cache_dir is None:
+        return None
+    base = Path(cache_dir)
+    return base / f"corpus_{rate}.npy", base / f"corpus_{rate}.json"
+
+
+def _clip_key(clips: list[ClipInfo]) -> list[str]:
+    return [c.path for c in clips]
+
+
+def _read_cache(
+    cache: tuple[Path, Path] | None, clips: list[ClipInfo]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if cache is None or not (cache[0].is_file() and cache[1].is_file()):
+        return None, None
+    index = json.loads(cache[1].read_text())
+    if index.get("paths") != _clip_key(clips):
+        return None, None  # the manifest changed: rebuild
+    return np.load(cache[0], mmap_mode="r"), np.asarray(index["offsets"], dtype=np.int64)
+
+
+def _write_cache(
+    cache: tuple[Path, Path] | None, clips: list[ClipInfo], flat: np.ndarray, offsets: np.ndarray
+) -> None:
+    if cache is None:
+        return
+    npy, meta = cache
+    npy.parent.mkdir(parents=True, exist_ok=True)
+    tmp = npy.with_name(npy.name + ".tmp.npy")
+    np.save(tmp, flat)
+    tmp.replace(npy)
+    tmp_meta = meta.with_suffix(".json.tmp")
+    tmp_meta.write_text(json.dumps({"paths": _clip_key(clips), "offsets": offsets.tolist()}))
+    tmp_meta.replace(meta)
+
+
+@dataclass
+class CaptionTable:
+    """Every caption the run uses, its embedding row, and which rows each class may draw."""
+
+    texts: list[str]
+    embeddings: np.ndarray  # float32 [N, D]
+    train_rows: dict[str, list[int]]  # class -> rows of its training captions
+    val_rows: dict[str, list[int]]  # class -> rows of its val/zeroshot captions
+
+
+def caption_embeddings(
+    texts: list[str], encoder_name: str, cache_path: str | Path | None
+) -> np.ndarray:
+    """Embed captions once; reuse `cache_path` (.npz) when it holds them all.
+
+    Returns:
+        float32 [N, D], row i the embedding of texts[i].
+    """
+    cached: dict[str, np.ndarray] = {}
+    if cache_path is not None and Path(cache_path).is_file():
+        with np.load(cache_path) as data:
+            if str(data["encoder"]) == encoder_name:
+                cached = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+    missing = [t for t in dict.fromkeys(texts) if t not in cached]
+    if missing:
+        from livesep.text import get_encoder
+
+        vectors = get_encoder(encoder_name).embed(missing)  # [M, D]
+        cached.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+        if cache_path is not None:
+            _save_embeddings(Path(cache_path), encoder_name, cached)
+    return np.stack([cached[t] for t in texts]).astype(np.float32)
+
+
+def _save_embeddings(path: Path, encoder_name: str, table: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(
+        tmp,
+        encoder=np.array(encoder_name),
+        texts=np.array(list(table)),
+        vectors=np.stack(list(table.values())),
+    )
+    tmp.replace(path)
+
+
+def build_caption_table(
+    corpus: Corpus, encoder_name: str, cache_path: str | Path | None
+) -> CaptionTable:
+    """Collect train captions per class and val/zeroshot captions per class, embed them."""
+    texts: dict[str, int] = {}
+
+    def rows(captions: list[str]) -> list[int]:
+        return [texts.setdefault(t, len(texts)) for t in captions]
+
+    train_rows = {c: rows(corpus.captions("train", c)) for c in corpus.classes("train")}
+    val_rows: dict[str, list[int]] = {}
+    for split in ("val", "zeroshot"):
+        for c in corpus.classes(split):
+            val_rows.setdefault(c, []).extend(rows(corpus.captions(split, c)))
+    ordered = list(texts)
+    return CaptionTable(
+        ordered, caption_embeddings(ordered, encoder_name, cache_path), train_rows, val_rows
+    )
+
+
+def draw_segment(audio: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A random `length`-sample float32 segment of a clip (zero-padded at a random place
+    when the clip is shorter); re-drawn a few times if it lands on near-silence."""
+    clip = np.asarray(audio, dtype=np.float32)
+    if clip.size <= length:
+        out = np.zeros(length, np.float32)
+        start = int(rng.integers(0, length - clip.size + 1))
+        out[start : start + clip.size] = clip
+        return out
+    clip_power = float(np.mean(np.square(clip, dtype=np.float64)))
+    for _ in range(QUIET_RETRIES + 1):
+        start = int(rng.integers(0, clip.size - length + 1))
+        segment = clip[start : start + length]
+        if np.mean(np.square(segment, dtype=np.float64)) >= QUIET_FRACTION * clip_power:
+            break
+    return segment.copy()
+
+
+@dataclass
+class Example:
+    """One mixture with its target and query."""
+
+    mixture: np.ndarray  # float32 [T]
+    target: np.ndarray  # float32 [T]
+    caption_row: int  # row in the CaptionTable
+    cls: str  # the target's class (queried even when the target is silent)
+    silent: bool
+
+
+def _pick_clip(corpus: Corpus, split: str, cls: str, rng: np.random.Generator) -> np.ndarray:
+    indices = corpus.by_split[split][cls]
+    return corpus.audio[indices[int(rng.integers(len(indices)))]]
+
+
+def _pick_others(classes: list[str], cls: str, k: int, rng: np.random.Generator) -> list[str]:
+    others = [c for c in classes if c != cls]
+    picks = rng.choice(len(others), size=k, replace=k > len(others))
+    return [others[int(i)] for i in picks]
+
+
+def make_training_example(
+    corpus: Corpus,
+    captions: CaptionTable,
+    mix: MixConfig,
+    length: int,
+    rng: np.random.Generator,
+) -> Example:
+    """A class-balanced target, 1-3 interferers of other classes, mixed by the recipe."""
+    classes = corpus.classes("train")
+    cls = classes[int(rng.integers(len(classes)))]
+    target = draw_segment(_pick_clip(corpus, "train", cls, rng), length, rng)
+    k = int(rng.integers(mix.interferers_min, mix.interferers_max + 1))
+    interferers = [
+        draw_segment(_pick_clip(corpus, "train", other, rng), length, rng)
+        for other in _pick_others(classes, cls, k, rng)
+    ]
+    rate = corpus.sample_rate
+    target = random_band_limit(target, rate, mix, rng)
+    interferers = [random_band_limit(x, rate, mix, rng) for x in interferers]
+    silent = bool(rng.random() < mix.silence_prob)
+    mixed = mix_sources(target, interferers, mix, rng, silent=silent)
+    rows = captions.train_rows[cls]
+    row = rows[int(rng.integers(len(rows)))]
+    return Example(mixed.mixture, mixed.target, row, cls, silent)
+
+
+class MixtureDataset(Dataset):
+    """Map-style dataset: item `index` is the example drawn with seed (seed, index)."""
+
+    def __init__(
+        self, corpus: Corpus, captions: CaptionTable, mix: MixConfig, segment_s: float, seed: int
+    ) -> None:
+        if len(corpus.classes("train")) < 2:
+            raise ConfigError("corpus: training needs at least two classes in the train split")
+        self.corpus = corpus
+        self.captions = captions
+        self.mix = mix
+        self.length = int(round(segment_s * corpus.sample_rate))  # samples per example
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return 2**62  # effectively infinite; indices come from StepBatchSampler
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        rng = np.random.default_rng([self.seed, int(index)])
+        ex = make_training_example(self.corpus, self.captions, self.mix, self.length, rng)
+        return torch.from_numpy(ex.mixture), torch.from_numpy(ex.target), ex.caption_row
+
+
+class StepBatchSampler(Sampler[list[int]]):
+    """Batches of example indices for steps `start_step`..`steps-1` of one rank.
+
+    Batch of step s on rank r holds indices (s * world + r) * B + [0, B): every rank draws
+    different examples, and resuming at step s needs nothing but s.
+    """
+
+    def __init__(
+        self, start_step: int, steps: int, batch_size: int, rank: int = 0, world_size: int = 1
+    ) -> None:
+        self.start_step = start_step
+        self.steps = steps
+        self.batch_size = batch_size
+        self.rank = rank
+        self.world_size = world_size
+
+    def __len__(self) -> int:
+        return max(self.steps - self.start_step, 0)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for step in range(self.start_step, self.steps):
+            first = (step * self.world_size + self.rank) * self.batch_size
+            yield list(range(first, first + self.batch_size))
+
+
+@dataclass
+class ValidationItem:
+    """A fixed validation mixture."""
+
+    mixture: np.ndarray  # float32 [T]
+    target: np.ndarray  # float32 [T]
+    caption_row: int
+    cls: str
+    split: str  # val | zeroshot
+    interferer_cls: str = ""  # the class mixed in (absent from the query)
+
+
+def validation_set(
+    corpus: Corpus,
+    captions: CaptionTable,
+    mix: MixConfig,
+    segment_s: float,
+    items_per_class: int,
+    seed: int,
+) -> list[ValidationItem]:
+    """Fixed mixtures for every class of the val and zeroshot splits (same seed, same set).
+
+    Target from the class's held-out clips, one interferer from another held-out class,
+    AudioSep's recipe without the training augmentations; query = one of the class's
+    held-out captions.
+    """
+    length = int(round(segment_s * corpus.sample_rate))
+    plain = MixConfig(
+        ratio_min=mix.ratio_min,
+        ratio_max=mix.ratio_max,
+        gain_db_min=mix.gain_db_min,
+        gain_db_max=mix.gain_db_max,
+        level_db_min=0.0,
+        level_db_max=0.0,
+    )
+    pool: dict[str, str] = {}  # class -> split it is held out in
+    for split in ("val", "zeroshot"):
+        pool.update(dict.fromkeys(corpus.classes(split), split))
+    items = []
+    for n, cls in enumerate(sorted(pool)):
+        split = pool[cls]
+        rng = np.random.default_rng([seed, 7919, n])
+        for _ in range(items_per_class if len(pool) > 1 else 0):
+            target = draw_segment(_pick_clip(corpus, split, cls, rng), length, rng)
+            (other,) = _pick_others(sorted(pool), cls, 1, rng)
+            noise = draw_segment(_pick_clip(corpus, pool[other], other, rng), length, rng)
+            mixed = mix_sources(target, [noise], plain, rng)
+            rows = captions.val_rows[cls]
+            row = rows[int(rng.integers(len(rows)))]
+            items.append(ValidationItem(mixed.mixture, mixed.target, row, cls, split, other))
+    return items
+
+
+def describe(corpus: Corpus) -> dict[str, Any]:
+    """Counts per split (clips, classes, hours) for the log."""
+    out = {}
+    for split, groups in corpus.by_split.items():
+        n = [i for idx in groups.values() for i in idx]
+        seconds = sum(corpus.audio[i].size for i in n) / corpus.sample_rate
+        out[split] = {"clips": len(n), "classes": len(groups), "hours": round(seconds / 3600, 3)}
+    return out

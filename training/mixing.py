@@ -1,0 +1,166 @@
+"""AudioSep's mixing recipe, plus the augmentations a small CPU-trained model needs.
+
+AudioSep (`data/waveform_mixers.py`, reproduced exactly here):
+- each interferer is scaled to the target's energy: divided by
+  `ratio = sqrt(E[interferer^2] / max(E[target^2], 1e-10))`, the ratio clamped to
+  [0.02, 50];
+- their sum is scaled to the target's energy the same way, then given a random gain of an
+  integer number of dB in [-10, +10];
+- mixture = target + interferers; if its peak exceeds 1, mixture and target are both scaled
+  by 0.9 / peak.
+
+Added here: 1-3 interferers, a random low-pass per source (so a band limit never tells the
+model which source is which), a random overall level, and silent targets (the described
+sound is absent: the mixture is the interferers alone and the target is zeros).
+
+Everything is numpy with an explicit `np.random.Generator`, so an example is a pure
+function of its seed (which makes resuming a run exact).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from livesep.training.config import MixConfig
+
+__all__ = [
+    "ENERGY_FLOOR",
+    "PEAK_LEVEL",
+    "energy",
+    "energy_ratio",
+    "match_energy",
+    "db_to_gain",
+    "band_limit",
+    "peak_guard",
+    "Mixture",
+    "mix_sources",
+    "random_band_limit",
+]
+
+ENERGY_FLOOR = 1e-10  # AudioSep's floor on the reference energy
+PEAK_LEVEL = 0.9  # AudioSep's declipping level: peaks above 1 are scaled down to this
+LOWPASS_TRANSITION = 0.15  # raised-cosine roll-off width, as a fraction of the cut-off
+
+
+def energy(x: np.ndarray) -> float:
+    """Mean power of a signal."""
+    return float(np.mean(np.square(x, dtype=np.float64)))
+
+
+def energy_ratio(audio: np.ndarray, reference: np.ndarray, lo: float, hi: float) -> float:
+    """Amplitude ratio sqrt(E[audio^2] / max(E[reference^2], 1e-10)), clamped to [lo, hi]."""
+    ratio = (energy(audio) / max(energy(reference), ENERGY_FLOOR)) ** 0.5
+    return float(np.clip(ratio, lo, hi))
+
+
+def match_energy(
+    audio: np.ndarray, reference: np.ndarray, lo: float = 0.02, hi: float = 50.0
+) -> np.ndarray:
+    """Scale `audio` to the energy of `reference` (AudioSep's `rescale_to_match_energy`).
+
+    The clamp keeps a near-silent source from being blown up (or a loud one crushed)
+    by more than a factor `hi` (`lo`).
+    """
+    return audio / energy_ratio(audio, reference, lo, hi)
+
+
+def db_to_gain(db: float) -> float:
+    """Amplitude gain of `db` decibels."""
+    return float(10.0 ** (db / 20.0))
+
+
+def peak_guard(mixture: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """If the mixture peaks above 1, scale mixture and target by PEAK_LEVEL / peak."""
+    peak = float(np.max(np.abs(mixture))) if mixture.size else 0.0
+    if peak > 1.0:
+        scale = PEAK_LEVEL / peak
+        return mixture * scale, target * scale
+    return mixture, target
+
+
+def band_limit(x: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase low-pass with a raised-cosine roll-off ending at `cutoff_hz`.
+
+    Args:
+        x: [T] signal.
+        sample_rate: Hz.
+        cutoff_hz: frequency above which everything is removed.
+
+    Returns:
+        [T] band-limited signal, same dtype.
+    """
+    n = x.shape[-1]
+    spec = np.fft.rfft(x.astype(np.float64))  # [T // 2 + 1]
+    freqs = np.fft.rfftfreq(n, d=1.0 / sample_rate)
+    start = cutoff_hz * (1.0 - LOWPASS_TRANSITION)
+    ramp = np.clip((freqs - start) / max(cutoff_hz - start, 1e-9), 0.0, 1.0)
+    response = 0.5 * (1.0 + np.cos(np.pi * ramp))  # 1 below start, 0 above the cut-off
+    return np.fft.irfft(spec * response, n=n).astype(x.dtype)
+
+
+def random_band_limit(
+    x: np.ndarray, sample_rate: int, cfg: MixConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """With probability `cfg.lowpass_prob`, low-pass at a log-uniform random cut-off."""
+    if rng.random() >= cfg.lowpass_prob:
+        return x
+    nyquist = sample_rate / 2.0
+    lo = min(cfg.lowpass_min_hz, 0.9 * nyquist)
+    cutoff = float(np.exp(rng.uniform(np.log(lo), np.log(0.9 * nyquist))))
+    return band_limit(x, sample_rate, cutoff)
+
+
+@dataclass
+class Mixture:
+    """One training example: the mixture and the source the query describes."""
+
+    mixture: np.ndarray  # [T] float32
+    target: np.ndarray  # [T] float32 (zeros when the target is absent)
+    silent: bool  # True when the described sound is absent
+    gain_db: int  # the random interferer gain that was drawn
+    level_db: float  # the random overall level that was drawn
+
+
+def mix_sources(
+    target: np.ndarray,
+    interferers: list[np.ndarray],
+    cfg: MixConfig,
+    rng: np.random.Generator,
+    silent: bool = False,
+) -> Mixture:
+    """Mix a target with interferers by AudioSep's recipe plus a random overall level.
+
+    Args:
+        target: [T] the described source (ignored, replaced by zeros, when `silent`).
+        interferers: 1+ arrays [T] from classes other than the target's.
+        cfg: ratio clamp, gain range, level range.
+        rng: the example's random generator.
+        silent: the described sound is absent: the interferers are matched to the first
+            interferer instead of the (silent) target, and the target is zeros.
+
+    Returns:
+        A `Mixture` with float32 arrays [T]; max |mixture| <= 1.
+    """
+    if not interferers:
+        raise ValueError("mix_sources needs at least one interferer")
+    lo, hi = cfg.ratio_min, cfg.ratio_max
+    target = np.zeros_like(target) if silent else target
+    reference = interferers[0] if silent else target
+    noise = np.zeros_like(reference, dtype=np.float64)
+    for interferer in interferers:
+        noise += match_energy(interferer.astype(np.float64), reference, lo, hi)
+    gain_db = int(rng.integers(cfg.gain_db_min, cfg.gain_db_max + 1))
+    noise = match_energy(noise, reference, lo, hi) * db_to_gain(gain_db)
+    mixture = target.astype(np.float64) + noise
+    level_db = float(rng.uniform(cfg.level_db_min, cfg.level_db_max))
+    level = db_to_gain(level_db)
+    mixture, out_target = peak_guard(mixture * level, target.astype(np.float64) * level)
+    return Mixture(
+        mixture=mixture.astype(np.float32),
+        target=out_target.astype(np.float32),
+        silent=silent,
+        gain_db=gain_db,
+        level_db=level_db,
+    )
