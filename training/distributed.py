@@ -15,6 +15,7 @@ Multi-node: start the same command on every machine with a shared rendezvous, e.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ __all__ = [
     "unwrap",
     "average",
     "broadcast_object",
-    "param_checksums",
+    "param_digests",
     "cleanup",
 ]
 
@@ -125,25 +126,21 @@ def broadcast_object(obj: Any) -> Any:
     return box[0]
 
 
-def param_checksums(model: nn.Module) -> list[float]:
-    """Every rank's sum over |parameters| (float64), gathered on all ranks.
+def param_digests(model: nn.Module) -> list[str]:
+    """Every rank's sha256 over its parameter bytes, gathered on all ranks.
 
-    Ranks in sync hold identical values; the training loop checks this at every checkpoint.
+    Ranks in sync hold identical digests; the training loop checks this at every checkpoint.
     """
-    total = torch.zeros(1, dtype=torch.float64)
-    for p in unwrap(model).parameters():
-        total += p.detach().double().abs().sum().cpu()
+    digest = hashlib.sha256()
+    for name, p in unwrap(model).named_parameters():
+        digest.update(name.encode())
+        digest.update(p.detach().float().contiguous().cpu().numpy().tobytes())
+    mine = digest.hexdigest()
     if not _INFO.enabled:
-        return [float(total)]
-    gathered = [torch.zeros(1, dtype=torch.float64) for _ in range(_INFO.world_size)]
-    if dist.get_backend() == "nccl":
-        device = torch.device("cuda", torch.cuda.current_device())
-        on_dev = [g.to(device) for g in gathered]
-        dist.all_gather(on_dev, total.to(device))
-        gathered = [g.cpu() for g in on_dev]
-    else:
-        dist.all_gather(gathered, total)
-    return [float(g) for g in gathered]
+        return [mine]
+    out: list[Any] = [None] * _INFO.world_size
+    dist.all_gather_object(out, mine)
+    return [str(d) for d in out]
 
 
 def cleanup() -> None:

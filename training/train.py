@@ -228,7 +228,7 @@ def save_training_state(
     cfg: TrainConfig,
     step: int,
     rng_states: list[dict[str, Any]],
-    checksums: list[float],
+    checksums: list[str],
     metrics: dict[str, float],
 ) -> None:
     """Write a training checkpoint (atomically: `save_checkpoint` renames a temp file)."""
@@ -243,7 +243,7 @@ def save_training_state(
         rng=rng_states,
         sampler={"seed": cfg.seed, "next_step": step},
         train_config=config_to_dict(cfg),
-        rank_checksums=checksums,
+        rank_param_sha256=checksums,
         metrics=metrics,
     )
 
@@ -456,9 +456,9 @@ def _checkpoint(
 ) -> None:
     # Collective calls first (every rank), then rank 0 writes.
     rng_states = _gather_rng()
-    checksums = distributed.param_checksums(model)
+    checksums = distributed.param_digests(model)
     if len(set(checksums)) > 1:
-        raise RuntimeError(f"DDP ranks diverged at step {step}: parameter sums {checksums}")
+        raise RuntimeError(f"DDP ranks diverged at step {step}: parameter digests {checksums}")
     if distributed.is_master():
         args = (model, opt, sched, cfg, step, rng_states, checksums, metrics)
         save_training_state(out_dir / LAST, *args)
