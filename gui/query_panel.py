@@ -1,0 +1,225 @@
+"""Query box with history, editable presets, extract/remove, dry/wet and output gain."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from livesep.gui.presets import Presets, QueryHistory
+from livesep.gui.settings import MAX_GAIN_DB, MIN_GAIN_DB, MODES
+
+
+class QueryPanel(QWidget):
+    """Emits what the user asks for; holds no engine state."""
+
+    query_submitted = pyqtSignal(str)
+    mode_changed = pyqtSignal(str)
+    wet_changed = pyqtSignal(float)  # 0..1
+    gain_changed = pyqtSignal(float)  # dB
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history = QueryHistory()
+        self.presets = Presets()
+        self._pending_submit: str | None = None
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_query_row())
+        layout.addWidget(QLabel("Presets (double-click to use, F2 to edit):"))
+        layout.addWidget(self._build_presets())
+        layout.addLayout(self._build_preset_buttons())
+        layout.addLayout(self._build_mode_row())
+        layout.addLayout(self._build_sliders())
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build_query_row(self) -> QHBoxLayout:
+        self.query_box = QComboBox()
+        self.query_box.setEditable(True)
+        self.query_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # history is ours
+        self.query_box.setToolTip("describe the sound; Enter switches the query live")
+        self.query_edit = QLineEdit()
+        self.query_edit.setPlaceholderText("e.g. dog barking")
+        self.query_box.setLineEdit(self.query_edit)
+        self.query_edit.returnPressed.connect(self.submit)
+        self.query_box.activated.connect(lambda _i: self.submit())
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.clicked.connect(self.submit)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Query:"))
+        row.addWidget(self.query_box, 1)
+        row.addWidget(self.apply_button)
+        return row
+
+    def _build_presets(self) -> QListWidget:
+        self.preset_list = QListWidget()
+        self.preset_list.setMaximumHeight(130)
+        self.preset_list.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
+        self.preset_list.itemActivated.connect(self._use_preset)
+        self.preset_list.itemChanged.connect(self._preset_edited)
+        return self.preset_list
+
+    def _build_preset_buttons(self) -> QHBoxLayout:
+        self.add_preset_button = QPushButton("Add current")
+        self.add_preset_button.clicked.connect(self.add_current_preset)
+        self.remove_preset_button = QPushButton("Remove")
+        self.remove_preset_button.clicked.connect(self.remove_selected_preset)
+        row = QHBoxLayout()
+        row.addWidget(self.add_preset_button)
+        row.addWidget(self.remove_preset_button)
+        row.addStretch(1)
+        return row
+
+    def _build_mode_row(self) -> QHBoxLayout:
+        self.extract_button = QRadioButton("Extract")
+        self.extract_button.setToolTip("keep only the described sound")
+        self.remove_button = QRadioButton("Remove")
+        self.remove_button.setToolTip("keep everything except the described sound")
+        self.extract_button.setChecked(True)
+        self.mode_group = QButtonGroup(self)
+        for i, button in enumerate((self.extract_button, self.remove_button)):
+            self.mode_group.addButton(button, i)
+        self.mode_group.idClicked.connect(lambda i: self.mode_changed.emit(MODES[i]))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Mode:"))
+        row.addWidget(self.extract_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        return row
+
+    def _build_sliders(self) -> QGridLayout:
+        self.wet_slider = QSlider(Qt.Orientation.Horizontal)
+        self.wet_slider.setRange(0, 100)  # percent processed
+        self.wet_slider.setValue(100)
+        self.wet_label = QLabel("100 %")
+        self.wet_slider.valueChanged.connect(self._wet_moved)
+        self.gain_slider = QSlider(Qt.Orientation.Horizontal)
+        self.gain_slider.setRange(int(MIN_GAIN_DB), int(MAX_GAIN_DB))  # whole dB
+        self.gain_slider.setValue(0)
+        self.gain_label = QLabel("+0 dB")
+        self.gain_slider.valueChanged.connect(self._gain_moved)
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Dry/wet:"), 0, 0)
+        grid.addWidget(self.wet_slider, 0, 1)
+        grid.addWidget(self.wet_label, 0, 2)
+        grid.addWidget(QLabel("Output gain:"), 1, 0)
+        grid.addWidget(self.gain_slider, 1, 1)
+        grid.addWidget(self.gain_label, 1, 2)
+        return grid
+
+    # -- state in and out ------------------------------------------------------------------
+
+    def set_values(
+        self,
+        query: str,
+        history: list[str],
+        presets: list[str],
+        mode: str,
+        wet: float,
+        gain_db: float,
+    ) -> None:
+        """Show saved values without emitting any signal."""
+        self.history = QueryHistory(history)
+        self.presets = Presets(presets)
+        self._refresh_history()
+        self._refresh_presets()
+        self.query_box.setEditText(query)
+        for widget in (self.mode_group, self.wet_slider, self.gain_slider):
+            widget.blockSignals(True)
+        (self.extract_button, self.remove_button)[MODES.index(mode)].setChecked(True)
+        self.wet_slider.setValue(int(round(100 * wet)))
+        self.gain_slider.setValue(int(round(gain_db)))
+        for widget in (self.mode_group, self.wet_slider, self.gain_slider):
+            widget.blockSignals(False)
+        self.wet_label.setText(f"{self.wet_slider.value()} %")
+        self.gain_label.setText(f"{self.gain_slider.value():+d} dB")
+
+    def query_text(self) -> str:
+        return self.query_box.currentText().strip()
+
+    def mode(self) -> str:
+        return MODES[max(0, self.mode_group.checkedId())]
+
+    def wet(self) -> float:
+        return self.wet_slider.value() / 100.0
+
+    def gain_db(self) -> float:
+        return float(self.gain_slider.value())
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        """Send the query box's text and remember it in the history."""
+        text = self.query_text()
+        # Enter on a text that is in the history makes QComboBox emit `activated` as well
+        # as `returnPressed`: merge repeats within one event into one submission.
+        if self._pending_submit == text:
+            return
+        self._pending_submit = text
+        QTimer.singleShot(0, self._clear_pending)
+        if text:
+            self.history.add(text)
+            self._refresh_history()
+            self.query_box.setEditText(text)
+        self.query_submitted.emit(text)
+
+    def _clear_pending(self) -> None:
+        self._pending_submit = None
+
+    def _use_preset(self, item: QListWidgetItem) -> None:
+        self.query_box.setEditText(item.text())
+        self.submit()
+
+    def add_current_preset(self) -> None:
+        if self.presets.add(self.query_text()):
+            self._refresh_presets()
+
+    def remove_selected_preset(self) -> None:
+        item = self.preset_list.currentItem()
+        if item is not None and self.presets.remove(item.text()):
+            self._refresh_presets()
+
+    def _preset_edited(self, item: QListWidgetItem) -> None:
+        items = (self.preset_list.item(i) for i in range(self.preset_list.count()))
+        texts = [it.text() for it in items if it is not None]
+        self.presets = Presets(texts)
+        if len(self.presets.items) != len(texts):  # an edit emptied or duplicated a preset
+            self._refresh_presets()
+
+    def _wet_moved(self, value: int) -> None:
+        self.wet_label.setText(f"{value} %")
+        self.wet_changed.emit(value / 100.0)
+
+    def _gain_moved(self, value: int) -> None:
+        self.gain_label.setText(f"{value:+d} dB")
+        self.gain_changed.emit(float(value))
+
+    def _refresh_history(self) -> None:
+        text = self.query_box.currentText()
+        self.query_box.blockSignals(True)
+        self.query_box.clear()
+        self.query_box.addItems(self.history.items)
+        self.query_box.setEditText(text)
+        self.query_box.blockSignals(False)
+
+    def _refresh_presets(self) -> None:
+        self.preset_list.blockSignals(True)
+        self.preset_list.clear()
+        for text in self.presets.items:
+            item = QListWidgetItem(text)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.preset_list.addItem(item)
+        self.preset_list.blockSignals(False)
