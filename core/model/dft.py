@@ -81,12 +81,17 @@ class FrozenISTFT(nn.Module):
         self.conv_imag = _frozen_conv(n_fft, n_fft, 1, 1)
         window = hann(n_fft)  # [W] float64
         index = torch.arange(n_fft, dtype=torch.int64)
-        # (j * i) mod W keeps the angle small, so float64 cos/sin stay exact to ~1e-16.
-        angle = (2 * math.pi / n_fft) * (torch.outer(index, index) % n_fft).double()  # [W(j), W(i)]
+        # Entry (j, i) has angle 2 pi ((j * i) mod W) / W: look up W exact angles, not W^2.
+        phase = torch.outer(index, index) % n_fft  # [W(j), W(i)]
+        angles = (2 * math.pi / n_fft) * index.double()  # [W]
         scale = window[:, None] / n_fft  # sample j of the frame carries window[j]
         with torch.no_grad():
-            self.conv_real.weight.copy_((torch.cos(angle) * scale).unsqueeze(-1))  # [W, W, 1]
-            self.conv_imag.weight.copy_((torch.sin(angle) * scale).unsqueeze(-1))  # [W, W, 1]
+            self.conv_real.weight.copy_(
+                (torch.cos(angles)[phase] * scale).unsqueeze(-1)
+            )  # [W, W, 1]
+            self.conv_imag.weight.copy_(
+                (torch.sin(angles)[phase] * scale).unsqueeze(-1)
+            )  # [W, W, 1]
         self.register_buffer("ola_window", (window**2).float())
 
     def forward(self, real: torch.Tensor, imag: torch.Tensor, length: int) -> torch.Tensor:
