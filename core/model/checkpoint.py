@@ -100,9 +100,8 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, **extra: Any
         raise CheckpointError(f"save_checkpoint: extra entries may not be named {clash}")
     family = getattr(model, "family", None)
     config = getattr(model, "config", None)
-    if family not in FAMILIES or not dataclasses.is_dataclass(config):
+    if family not in FAMILIES or not dataclasses.is_dataclass(config) or isinstance(config, type):
         raise CheckpointError(f"{type(model).__name__} is not a registered model family")
-    assert not isinstance(config, type)
     checkpoint = {
         "family": family,
         "config": dataclasses.asdict(config),
