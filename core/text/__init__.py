@@ -44,7 +44,7 @@ def get_encoder(name: str = "minilm", **options: Any) -> TextEncoder:
         **options: Passed to the encoder: "minilm" takes `device`, `batch_size`;
             "minilm-onnx" takes `path` (folder with text_encoder.onnx + tokenizer.json),
             `threads`, `providers`; "clap" takes `checkpoint` (required), `tokenizer_dir`,
-            `device`.
+            `device` (and, for tests only, `allow_small_vocab`, `roberta_config`).
 
     Raises:
         QueryError: unknown encoder name or option.
