@@ -161,7 +161,8 @@ def run_file(args: argparse.Namespace) -> int:
         out = raw[lat : lat + audio.shape[0]]  # [T, C] aligned with the input
         stats = engine.stats()
     tmp = Path(args.output_file).with_name(f".{Path(args.output_file).name}.tmp")
-    sf.write(str(tmp), out, rate, format=sf.info(args.input_file).format)
+    info = sf.info(args.input_file)
+    sf.write(str(tmp), out, rate, format=info.format, subtype=info.subtype)
     tmp.replace(args.output_file)
     print(
         f"{args.input_file}: {audio.shape[0] / rate:.1f} s in {elapsed:.2f} s "

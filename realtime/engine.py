@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import select
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,9 @@ RING_SECONDS = 2.0  # capacity of the input/output rings and monitor taps
 MAX_READ = 8192  # device frames the worker takes from the input ring at once
 PEAK_SECONDS = 0.1  # window of the peak meters in stats()
 IDLE_WAIT_S = 0.05  # worker wake-up when no callback arrives (stopping, file mode)
+# While streaming, a thread holding the GIL must hand it over this often: the callback needs
+# it within a fraction of a period (CPython's default is 5 ms, a whole 256-frame period).
+SWITCH_INTERVAL_S = 0.0005
 
 RunnerFactory = Callable[[Bundle, int], Any]
 
@@ -148,6 +152,7 @@ class Engine:
         self._init_params()
         self.reset()
         self._stream: Any = None
+        self._old_switch = sys.getswitchinterval()
         self._thread: threading.Thread | None = None
         self._stop_flag = False
         self._wake_r, self._wake_w = os.pipe()
@@ -504,6 +509,8 @@ class Engine:
             self._thread = threading.Thread(target=self._worker_loop, name="livesep-worker")
             self._thread.start()
         self._stream = stream
+        self._old_switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._old_switch, SWITCH_INTERVAL_S))
         stream.start()
 
     def stop(self) -> None:
@@ -513,6 +520,7 @@ class Engine:
             stream.stop()
             self._device_latency = tuple(stream.latency)
             stream.close()
+            sys.setswitchinterval(self._old_switch)
         self._stop_flag = True
         if self._thread is not None:
             os.write(self._wake_w, b"\0")

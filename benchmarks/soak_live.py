@@ -1,0 +1,166 @@
+"""Soak the real-time engine on a JACK dummy server and print dropouts, late hops and RTF.
+
+    .venv/bin/python benchmarks/soak_live.py --duration 600 [--bundle PATH] [--worker callback]
+        [--gui-load] [--period 256]
+
+Starts its own `jackd -d dummy` (stopped by PID at the end), opens the engine on it, feeds
+it noise from a second PortAudio stream (the dummy backend's capture is silent) and prints
+a line every `--report` seconds. `--gui-load` runs a GUI-like load in this process: a thread
+that every 33 ms does pure-Python and numpy work (spectrogram of the monitor tap, "widget"
+updates) for ~8 ms, holding the GIL as a repainting Qt GUI would. Without --bundle it uses
+the torch-free delay bundle of tests/helpers/tiny_bundle.py (32 kHz, 10 ms hop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from livesep.realtime import Engine, jack  # noqa: E402
+from livesep.realtime.stream import open_duplex  # noqa: E402
+
+GUI_FRAME_S = 1 / 30  # repaint interval of the simulated GUI
+GUI_BUSY_S = 0.008  # GIL-holding work per repaint
+
+
+def gui_load(engine: Engine, stop: threading.Event, frames: list[int]) -> None:
+    """Simulated GUI: read the monitor tap, compute a spectrogram column, busy Python work."""
+    window = np.hanning(2048).astype(np.float32)
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        inp, out = engine.monitor(2048)
+        np.abs(np.fft.rfft(out * window))  # one spectrogram column
+        engine.stats()
+        acc = 0
+        while time.perf_counter() - t0 < GUI_BUSY_S:  # pure Python: holds the GIL
+            acc += sum(range(200))
+        frames.append(1)
+        time.sleep(max(0.0, GUI_FRAME_S - (time.perf_counter() - t0)))
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--duration", type=float, default=600.0, help="seconds")
+    p.add_argument("--bundle", help="bundle directory (default: the tiny delay bundle)")
+    p.add_argument("--query", default="speech")
+    p.add_argument("--worker", choices=("thread", "callback"), default="thread")
+    p.add_argument("--rate", type=int, default=48000, help="server rate Hz")
+    p.add_argument("--period", type=int, default=256, help="server period frames")
+    p.add_argument("--quality", default="LQ", help="soxr quality")
+    p.add_argument("--gui-load", action="store_true")
+    p.add_argument("--report", type=float, default=30.0, help="seconds between lines")
+    p.add_argument("--json", help="write the final figures here")
+    return p.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    if args.bundle:
+        bundle_path = args.bundle
+        bundle_name = args.bundle
+    else:
+        from helpers.tiny_bundle import make_delay_bundle
+
+        bundle_path = str(make_delay_bundle(tempfile.mkdtemp(), sample_rate=32000, hop=320).path)
+        bundle_name = "tiny delay bundle (32 kHz, hop 320)"
+    noise = (np.random.default_rng(0).standard_normal((args.rate, 1)) * 0.05).astype(np.float32)
+    feed_pos = [0]
+
+    def feeder(indata, outdata, frames, t, status):
+        start = feed_pos[0] % (noise.shape[0] - frames)
+        outdata[:] = noise[start : start + frames]
+        feed_pos[0] += frames
+
+    with jack.JackServer(args.rate, args.period) as server:
+        engine = Engine(
+            bundle_path,
+            device_rate=args.rate,
+            worker=args.worker,
+            resample_quality=args.quality,
+            query=args.query,
+        )
+        before = set(server.ports())
+        engine.start("system", "system")
+        engine_ports = sorted(set(server.ports()) - before)
+        before = set(server.ports())
+        feed = open_duplex(feeder, args.rate, 1, "system", "system")
+        feed.start()
+        feed_ports = sorted(set(server.ports()) - before)
+        e_in = next(p for p in engine_ports if ":in_" in p)
+        f_out = next(p for p in feed_ports if ":out_" in p)
+        for other in server.connections(e_in):
+            server.disconnect(other, e_in)
+        server.connect(f_out, e_in)
+        stop = threading.Event()
+        gui_frames: list[int] = []
+        if args.gui_load:
+            threading.Thread(target=gui_load, args=(engine, stop, gui_frames), daemon=True).start()
+        time.sleep(1.0)  # settle after the graph changes
+        s0 = engine.stats()
+        print(
+            f"bundle: {bundle_name}; worker {args.worker}; {args.rate} Hz, period {args.period}; "
+            f"provider {s0.provider}; latency {s0.latency_ms:.1f} ms "
+            f"(algorithmic {s0.algorithmic_ms:.1f} + buffering {s0.buffering_ms:.1f} + device "
+            f"{s0.device_latency_ms:.1f}); gui load {'on' if args.gui_load else 'off'}",
+            flush=True,
+        )
+        start = time.monotonic()
+        next_report = start + args.report
+        while (elapsed := time.monotonic() - start) < args.duration:
+            time.sleep(min(0.5, max(0.0, args.duration - elapsed)))
+            if time.monotonic() >= next_report:
+                report(engine.stats(), s0, time.monotonic() - start)
+                next_report += args.report
+        s1 = engine.stats()
+        stop.set()
+        feed.stop()
+        feed.close()
+        engine.close()
+    figures = report(s1, s0, time.monotonic() - start)
+    figures.update(
+        bundle=bundle_name,
+        worker=args.worker,
+        gui_load=args.gui_load,
+        gui_fps=len(gui_frames) / args.duration if args.gui_load else None,
+        latency_ms=s1.latency_ms,
+    )
+    if args.gui_load:
+        print(f"simulated GUI: {figures['gui_fps']:.1f} repaints/s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+def report(s, s0, elapsed: float) -> dict[str, object]:
+    """Print and return the figures of snapshot `s` relative to the start snapshot `s0`."""
+    fig: dict[str, object] = {
+        "seconds": round(elapsed, 1),
+        "xruns_in": (s.input_underflows + s.input_overflows)
+        - (s0.input_underflows + s0.input_overflows),
+        "xruns_out": (s.output_underflows + s.output_overflows)
+        - (s0.output_underflows + s0.output_overflows),
+        "fallback_frames": s.fallback_frames - s0.fallback_frames,
+        "late_hops": s.late_hops - s0.late_hops,
+        "resyncs": s.resyncs - s0.resyncs,
+        "hops": s.hops - s0.hops,
+        "rtf_median": round(s.rtf_median, 4),
+        "rtf_p99": round(s.rtf_p99, 4),
+    }
+    print(" ".join(f"{k}={v}" for k, v in fig.items()), flush=True)
+    return fig
+
+
+if __name__ == "__main__":
+    sys.exit(main())
