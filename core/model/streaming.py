@@ -148,7 +148,7 @@ class CausalConv2d(nn.Module):
         if self.context == 0:
             return self.conv(x)
         x = torch.cat([states.take(), x], dim=2)  # [B, C_in, ctx + T, F]
-        states.put(x[:, :, x.shape[2] - self.context :])  # [B, C_in, ctx, F]
+        states.put(x[:, :, -self.context :])  # [B, C_in, ctx, F]
         return self.conv(x)  # [B, C_out, T, F]
 
 
@@ -223,17 +223,19 @@ class BandGRU(nn.Module):
         self.proj = nn.Linear(hidden, channels)
 
     def forward(self, x: torch.Tensor, states: _States, unrolled: bool) -> torch.Tensor:
-        b, c, t, f = x.shape
-        seq = x.permute(0, 3, 2, 1).reshape(b * f, t, c)  # [B*F, T, C]
-        h0 = states.take().reshape(b * f, self.hidden)  # [B*F, H]
+        # Reshapes use -1 for the batch axis so an exported graph keeps it dynamic without
+        # shape arithmetic.
+        _, c, t, f = x.shape
+        seq = x.permute(0, 3, 2, 1).reshape(-1, t, c)  # [B*F, T, C]
+        h0 = states.take().reshape(-1, self.hidden)  # [B*F, H]
         if unrolled:
             y, h = self._unrolled(seq, h0)  # [B*F, T, H], [B*F, H]
         else:
             y, h_n = self.gru(seq, h0.unsqueeze(0))  # [B*F, T, H], [1, B*F, H]
             h = h_n[0]
-        states.put(h.reshape(b, f, self.hidden))  # [B, F, H]
+        states.put(h.reshape(-1, f, self.hidden))  # [B, F, H]
         y = self.proj(y)  # [B*F, T, C]
-        return x + y.reshape(b, f, t, c).permute(0, 3, 2, 1)  # [B, C, T, F]
+        return x + y.reshape(-1, f, t, c).permute(0, 3, 2, 1)  # [B, C, T, F]
 
     def _unrolled(self, seq: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """PyTorch's GRU equations (gate order r, z, n), one frame at a time."""
@@ -386,22 +388,27 @@ class StreamingResUNet(nn.Module):
             states': the new state list, same names/shapes/order.
         """
         cfg = self.config
-        hop, tail = cfg.hop, cfg.n_fft - cfg.hop
-        k = audio.shape[-1] // hop
-        # Causal framing: the previous W - hop samples, then k new hops -> k frames.
+        hop, win, n_freq = cfg.hop, cfg.n_fft, cfg.n_fft // 2 + 1
+        k = int(audio.shape[-1]) // hop  # int(): a constant in traced/exported graphs
+        # Causal framing: the previous W - hop samples, then k new hops -> k frames. The DFT
+        # is a MatMul on the frames (a GEMM; ONNX Runtime's 1-channel Conv with a W-tap
+        # kernel is several times slower), with the same window-folded kernels as CausalSTFT.
         buf = torch.cat([states[0], audio], dim=1)  # [B, W - hop + k*hop]
-        spec = F.conv1d(buf.unsqueeze(1), self.stft.forward_kernel, stride=hop)  # [B, 2(F+1), k]
-        n_freq = cfg.n_fft // 2 + 1
+        frames = torch.stack([buf[:, i * hop : i * hop + win] for i in range(k)], dim=1)
+        spec = F.linear(frames, self.stft.forward_kernel[:, 0])  # [B, k, 2(F+1)]
+        spec = spec.transpose(1, 2)  # [B, 2(F+1), k]
         real, imag = spec[:, :n_freq], spec[:, n_freq:]  # [B, F+1, k] each
         net_states = _States(states[1:-1])
         real, imag = self._separate(real, imag, cond, net_states, unrolled=True)  # [B, F+1, k]
-        # Overlap-add of k frames onto the carried tail; the first k*hop samples are final.
-        frames = F.conv_transpose1d(
-            torch.cat([real, imag], dim=1), self.istft.inverse_kernel, stride=hop
-        ).squeeze(1)  # [B, (k-1)*hop + W]
-        acc = frames + F.pad(states[-1], (0, k * hop))  # [B, (k-1)*hop + W]
+        # Inverse DFT per frame, then overlap-add of the k frames onto the carried tail; the
+        # first k*hop samples are final.
+        spec = torch.cat([real, imag], dim=1).transpose(1, 2)  # [B, k, 2(F+1)]
+        frames = spec @ self.istft.inverse_kernel[:, 0]  # [B, k, W]
+        acc = F.pad(states[-1], (0, k * hop))  # [B, (k-1)*hop + W]
+        for i in range(k):  # static
+            acc = acc + F.pad(frames[:, i], (i * hop, (k - 1 - i) * hop))
         out = acc[:, : k * hop] / self.istft.norm.repeat(k)  # [B, k*hop]
-        new_states = [buf[:, buf.shape[1] - tail :], *net_states.out, acc[:, k * hop :]]
+        new_states = [buf[:, k * hop :], *net_states.out, acc[:, k * hop :]]
         return out, new_states
 
     # ----------------------------------------------------------------- shared network

@@ -1,0 +1,188 @@
+"""Torch separator -> bundle directory (graphs + manifest, written via `livesep.bundle`).
+
+Streaming models get `step.onnx` (one hop per call), `chunk.onnx` (the same states, many
+hops per call, for offline use) and `film.onnx`; whole-signal models (ResUNet30) get
+`offline.onnx`. Every graph is checked against the torch model before the bundle is written
+(`livesep.export.verify`); a failed check raises and leaves no bundle behind.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from livesep import __version__
+from livesep.bundle import FORMAT, FORMAT_VERSION, Bundle, write_bundle, write_embeddings
+from livesep.export.onnx_step import ExportError, export_film, export_offline, export_step
+from livesep.export.verify import verify_offline, verify_streaming
+from livesep.model.streaming import StreamingResUNet
+
+ENCODER_DIMS = {"minilm": 384, "clap": 512}  # text encoder name -> embedding size
+DEFAULT_CHUNK_HOPS = 50  # hops per chunk.onnx call (0.5 s at 10 ms hops)
+
+
+def model_embed_dim(model: nn.Module) -> int:
+    """The embedding size a separator takes (StreamingConfig.embed_dim / condition_size)."""
+    config = getattr(model, "config", None)
+    dim = getattr(config, "embed_dim", None) or getattr(config, "condition_size", None)
+    if not isinstance(dim, int):
+        raise ExportError(f"{type(model).__name__}: config names no embedding size")
+    return dim
+
+
+def _config_dict(model: nn.Module) -> dict[str, Any]:
+    config: Any = getattr(model, "config", None)
+    if config is None or not is_dataclass(config) or isinstance(config, type):
+        raise ExportError(f"{type(model).__name__}: no dataclass config to record")
+    return asdict(config)
+
+
+def export_bundle(
+    model: nn.Module,
+    out_dir: str | Path,
+    *,
+    encoder: str = "minilm",
+    name: str = "default",
+    chunk_hops: int = DEFAULT_CHUNK_HOPS,
+    with_text_encoder: bool = False,
+    queries: Sequence[str] = (),
+    provenance: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    verify: bool = True,
+) -> Bundle:
+    """Export `model` to a bundle directory.
+
+    Args:
+        model: a StreamingResUNet (step/chunk/film graphs) or another whole-signal separator
+            with `family` and `config` (offline graph).
+        out_dir: the bundle directory to create.
+        encoder: text encoder name the model was trained with ("minilm" or "clap").
+        name: the bundle's name in its manifest.
+        chunk_hops: hops per call of chunk.onnx; 0 or 1 = no chunk graph.
+        with_text_encoder: add MiniLM as ONNX (`text_encoder.onnx` + `tokenizer.json`).
+        queries: texts whose embeddings are cached in `embeddings.json`.
+        provenance: free-form origin facts (checkpoint, training step...).
+        metrics: free-form quality figures.
+        overwrite: replace an existing `out_dir`.
+        verify: check every graph against the torch model first.
+
+    Returns:
+        The written bundle, loaded and validated.
+
+    Raises:
+        ExportError: the model does not fit the encoder, or a graph fails its check.
+        BundleError: the bundle cannot be written.
+    """
+    model = model.eval()
+    if encoder not in ENCODER_DIMS:
+        raise ExportError(f"unknown encoder {encoder!r} (known: {', '.join(ENCODER_DIMS)})")
+    dim = model_embed_dim(model)
+    if dim != ENCODER_DIMS[encoder]:
+        raise ExportError(
+            f"{type(model).__name__} takes {dim}-d embeddings, encoder {encoder!r} gives "
+            f"{ENCODER_DIMS[encoder]}-d"
+        )
+    if with_text_encoder and encoder != "minilm":
+        raise ExportError(f"--with-text-encoder exports MiniLM only, not {encoder!r}")
+    with tempfile.TemporaryDirectory(prefix="livesep-export-") as tmp_name:
+        tmp = Path(tmp_name)
+        if isinstance(model, StreamingResUNet):
+            manifest, files = _streaming_graphs(model, tmp, chunk_hops, verify)
+        else:
+            manifest, files = _offline_graph(model, tmp, dim, verify)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": name,
+            **manifest,
+            "channels": 1,
+            "encoder": {"name": encoder, "dim": dim},
+            "model": {"family": getattr(model, "family", "?"), "config": _config_dict(model)},
+            "provenance": {"exporter": f"livesep {__version__}", "torch": torch.__version__}
+            | dict(provenance or {}),
+            "metrics": dict(metrics or {}),
+        }
+        if with_text_encoder:
+            from livesep.export.text_encoder import export_minilm
+
+            paths = export_minilm(tmp / "text")
+            files.update({p.name: p for p in paths})
+            manifest["text_encoder"] = {"files": [p.name for p in paths]}
+        if queries:
+            files["embeddings.json"] = _cache_queries(tmp, encoder, queries)
+            manifest["embeddings"] = "embeddings.json"
+        return write_bundle(out_dir, manifest, files, overwrite=overwrite)
+
+
+def _streaming_graphs(
+    model: StreamingResUNet, tmp: Path, chunk_hops: int, verify: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Export step/chunk/film graphs into `tmp`; returns manifest fields and files."""
+    cfg = model.config
+    files: dict[str, Any] = {
+        "step.onnx": export_step(model, tmp / "step.onnx", block_hops=1),
+        "film.onnx": export_film(model, tmp / "film.onnx"),
+    }
+    graphs: dict[str, Any] = {
+        "step": {"file": "step.onnx", "block_hops": 1},
+        "film": {"file": "film.onnx"},
+    }
+    if chunk_hops > 1:
+        files["chunk.onnx"] = export_step(model, tmp / "chunk.onnx", block_hops=chunk_hops)
+        graphs["chunk"] = {"file": "chunk.onnx", "block_hops": chunk_hops}
+    if verify:
+        verify_streaming(model, files["step.onnx"], files["film.onnx"], files.get("chunk.onnx"))
+    fields = {
+        "sample_rate": cfg.sample_rate,
+        "hop": cfg.hop,
+        "n_fft": cfg.n_fft,
+        "window": "hann",
+        "block_hops": 1,
+        "latency_samples": model.latency,
+        "graphs": graphs,
+        "cond_dim": model.cond_dim,
+        "states": [{"name": n, "shape": list(s)} for n, s in model.state_specs()],
+    }
+    return fields, files
+
+
+def _offline_graph(
+    model: nn.Module, tmp: Path, dim: int, verify: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Export the offline graph into `tmp`; returns manifest fields and files."""
+    cfg: Any = model.config
+    files: dict[str, Any] = {"offline.onnx": export_offline(model, tmp / "offline.onnx", dim)}
+    if verify:
+        verify_offline(model, files["offline.onnx"], dim)
+    # No step graph and no state; cond_dim is the model's FiLM width (all its biases).
+    film_width = sum(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
+    fields = {
+        "sample_rate": cfg.sample_rate,
+        "hop": cfg.hop,
+        "n_fft": cfg.n_fft,
+        "window": "hann",
+        "block_hops": 1,
+        "latency_samples": 0,  # non-causal, aligned whole-signal output
+        "graphs": {"offline": {"file": "offline.onnx"}},
+        "cond_dim": film_width,
+        "states": [],
+    }
+    return fields, files
+
+
+def _cache_queries(tmp: Path, encoder: str, queries: Sequence[str]) -> Path:
+    from livesep.text import get_encoder
+
+    texts = list(dict.fromkeys(queries))  # unique, in order
+    vectors = get_encoder(encoder).embed(texts)  # [N, D]
+    path = tmp / "embeddings.json"
+    write_embeddings(path, encoder, {t: np.asarray(v) for t, v in zip(texts, vectors, strict=True)})
+    return path

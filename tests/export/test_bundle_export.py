@@ -1,0 +1,144 @@
+"""export_bundle and `livesep export`: round trips through livesep.bundle and the runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers.streaming_models import random_model, tiny_config
+
+from livesep.bundle import load_bundle
+from livesep.cli import main
+from livesep.errors import BundleError
+from livesep.export.bundle_export import export_bundle
+from livesep.export.onnx_step import ExportError
+from livesep.export.verify import probe_embeddings, probe_signal
+from livesep.model import save_checkpoint
+from livesep.runner import StepRunner
+
+torch.set_num_threads(1)
+
+CONFIG = tiny_config(embed_dim=384)  # MiniLM-sized embeddings, tiny U-Net
+CHUNK_HOPS = 4
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    model = random_model(CONFIG, seed=3)
+    out = tmp_path_factory.mktemp("export") / "tiny"
+    export_bundle(model, out, name="tiny", chunk_hops=CHUNK_HOPS, provenance={"note": "test"})
+    return out, model
+
+
+def _stream_torch(model, audio: np.ndarray, emb: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.from_numpy(audio), torch.from_numpy(emb)).numpy()
+
+
+def test_manifest_matches_the_model(bundle_dir) -> None:
+    out, model = bundle_dir
+    b = load_bundle(out)
+    assert b.name == "tiny" and b.sample_rate == CONFIG.sample_rate and b.hop == CONFIG.hop
+    assert b.latency_samples == model.latency == CONFIG.n_fft - CONFIG.hop
+    assert b.cond_dim == model.cond_dim and b.encoder_dim == 384 and b.encoder_name == "minilm"
+    assert [(s.name, s.shape) for s in b.states] == model.state_specs()
+    assert set(b.graphs) == {"step", "chunk", "film"}
+    assert b.graph_block("chunk") == CHUNK_HOPS * CONFIG.hop
+    assert b.model["family"] == "streaming"
+    assert b.model["config"]["widths"] == list(CONFIG.widths)
+    assert b.provenance["note"] == "test" and "exporter" in b.provenance
+    assert not model.training  # exporting leaves the model in eval mode
+
+
+@pytest.mark.parametrize("graph", ["step", "chunk"])
+def test_round_trip_runner_equals_torch(bundle_dir, graph: str) -> None:
+    out, model = bundle_dir
+    runner = StepRunner(load_bundle(out), providers=["CPUExecutionProvider"], graph=graph, batch=2)
+    audio = probe_signal(2, 6 * CHUNK_HOPS * CONFIG.hop, seed=11)
+    emb = probe_embeddings(2, 384, seed=12)
+    runner.set_embedding(emb)
+    got = runner.process(audio)
+    ref = _stream_torch(model, audio, emb)
+    lat = model.latency
+    np.testing.assert_allclose(got[:, lat:], ref[:, :-lat], rtol=0, atol=1e-4)
+
+
+def test_corrupted_graph_is_a_bundle_error(bundle_dir, tmp_path: Path) -> None:
+    out, _ = bundle_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    data = bytearray((copy / "step.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "step.onnx").write_bytes(bytes(data))
+    with pytest.raises(BundleError, match=r"step\.onnx: sha256 mismatch"):
+        load_bundle(copy)
+    shutil.copyfile(out / "step.onnx", copy / "step.onnx")
+    load_bundle(copy)  # intact again
+    (copy / "film.onnx").unlink()
+    with pytest.raises(BundleError, match="film.onnx"):
+        load_bundle(copy)
+
+
+def test_encoder_dim_mismatch_is_refused(tmp_path: Path) -> None:
+    model = random_model(tiny_config(embed_dim=16))
+    with pytest.raises(ExportError, match="16-d embeddings"):
+        export_bundle(model, tmp_path / "b", encoder="minilm")
+    assert not (tmp_path / "b").exists()
+
+
+def test_cli_random_init_and_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = {"family": "streaming", "sample_rate": 16000, "n_fft": 256, "hop": 64}
+    config |= {"embed_dim": 384, "widths": [4, 8], "gru_hidden": 4}
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(config))
+    args = ["export", "--random-init", "--config", str(cfg_path), "--chunk-hops", "0"]
+    assert main([*args, "--out", str(tmp_path / "rand")]) == 0
+    b = load_bundle(tmp_path / "rand")
+    assert set(b.graphs) == {"step", "film"} and b.latency_samples == 192
+    assert "latency 192 samples" in capsys.readouterr().out
+
+    # From a checkpoint: the bundle reproduces the checkpointed model.
+    model = random_model(CONFIG, seed=5)
+    ckpt = tmp_path / "model.pt"
+    save_checkpoint(ckpt, model, step=123)
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(tmp_path / "ck")]) == 0
+    b = load_bundle(tmp_path / "ck")
+    assert b.provenance["checkpoint"] == "model.pt" and b.provenance["step"] == 123
+    runner = StepRunner(b, providers=["CPUExecutionProvider"])
+    audio, emb = probe_signal(1, 20 * CONFIG.hop, seed=1), probe_embeddings(1, 384, seed=1)
+    runner.set_embedding(emb)
+    got = runner.process(audio)
+    ref = _stream_torch(model, audio, emb)
+    np.testing.assert_allclose(got[:, 192:], ref[:, :-192], rtol=0, atol=1e-4)
+
+    # Bad input: a clear one-line error and exit status 1, no bundle.
+    cfg_path.write_text(json.dumps({"widths": [4, 8], "skip": "sum"}))
+    assert main([*args, "--out", str(tmp_path / "bad")]) == 1
+    assert "skip" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+    assert main(["export", "--checkpoint", str(tmp_path / "nope.pt"), "--out", "x"]) == 1
+
+
+@pytest.mark.slow
+def test_offline_resunet30_bundle(tmp_path: Path) -> None:
+    """ResUNet30-family models get offline.onnx (dynamo exporter, dynamic length)."""
+    from livesep.model import ResUNet30, ResUNet30Config
+    from livesep.runner import OfflineRunner
+
+    cfg = ResUNet30Config(
+        n_fft=256, hop=64, condition_size=384, channels=(4, 8), pooling=((2, 2), (1, 2))
+    )
+    torch.manual_seed(0)
+    model = ResUNet30(cfg).eval()
+    b = export_bundle(model, tmp_path / "off")  # verify_offline runs inside
+    assert set(b.graphs) == {"offline"} and b.latency_samples == 0 and b.states == ()
+    runner = OfflineRunner(b)
+    for length in (777, 5000):
+        audio, emb = probe_signal(1, length, seed=length), probe_embeddings(1, 384, seed=2)
+        with torch.no_grad():
+            ref = model(torch.from_numpy(audio), torch.from_numpy(emb)).numpy()
+        np.testing.assert_allclose(runner(audio, emb), ref, rtol=0, atol=1e-4)
