@@ -1,0 +1,208 @@
+"""`livesep separate`: extract (or remove) described sounds from audio files.
+
+    livesep separate INPUT [INPUT ...] --query "a dog barking" [--query ...]
+                     [-o OUT | --out-dir DIR] [--mode extract|remove]
+                     [--bundle PATH | --checkpoint PATH [--clap-checkpoint PATH]]
+    livesep separate --batch jobs.csv    # columns: input,query,output[,mode]
+
+Every (input, queries) pair is a job; the model and text encoder are loaded once for all
+jobs. A failing job is reported on one line and the others go on; the exit status is 1 if
+any job failed. Outputs are written atomically and never replace the input (nor an
+existing file without --overwrite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+from livesep.errors import LivesepError
+from livesep.separate import MODES, Separator
+
+HELP = "separate files by text query (offline, any length, constant memory)"
+NAME_PATTERN = "{stem}.{query}{ext}"  # --out-dir naming; remove mode prefixes "without-"
+KEEP_EXTENSIONS = (".wav", ".flac", ".ogg")  # others (e.g. .mp3) are written as .wav
+SLUG_MAX = 60  # characters of a query kept in a file name
+
+
+@dataclass
+class Job:
+    """One input separated by one or more queries into one output per query."""
+
+    input: Path
+    queries: list[str]
+    outputs: list[Path]
+    mode: str
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="audio files")
+    parser.add_argument("-q", "--query", action="append", default=[], help="what to separate")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument(
+        "-o",
+        "--output",
+        help="output file (one input, one query) or a pattern with {stem} and {query}",
+    )
+    out.add_argument("--out-dir", help=f"output folder; files named {NAME_PATTERN}")
+    parser.add_argument("--mode", choices=MODES, default="extract", help="remove = mix - target")
+    parser.add_argument("--batch", metavar="CSV", help="jobs file: input,query,output[,mode]")
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("--bundle", help="model bundle directory (default: models/default/)")
+    model.add_argument("--checkpoint", help="official AudioSep ResUNet30 checkpoint (torch)")
+    parser.add_argument("--clap-checkpoint", help="CLAP text encoder for --checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def slug(query: str) -> str:
+    """File-name-safe form of a query: "A dog, barking!" -> "a-dog-barking"."""
+    text = re.sub(r"[^a-z0-9]+", "-", query.lower()).strip("-")
+    return text[:SLUG_MAX].rstrip("-") or "query"
+
+
+def output_name(input: Path, query: str, mode: str, out_dir: Path) -> Path:
+    """`{stem}.{query-slug}{ext}` in `out_dir` ("without-{slug}" in remove mode)."""
+    ext = input.suffix.lower() if input.suffix.lower() in KEEP_EXTENSIONS else ".wav"
+    name = slug(query) if mode == "extract" else f"without-{slug(query)}"
+    return out_dir / NAME_PATTERN.format(stem=input.stem, query=name, ext=ext)
+
+
+def jobs_from_args(args: argparse.Namespace) -> list[Job]:
+    if not args.inputs:
+        raise LivesepError("no input: give INPUT files or --batch CSV")
+    if not args.query:
+        raise LivesepError("no --query: describe the sound to separate")
+    single = len(args.inputs) == 1 and len(args.query) == 1
+    if args.output and not single and "{query}" not in args.output:
+        raise LivesepError(f"-o {args.output}: several outputs need {{query}} in the pattern")
+    if args.output and len(args.inputs) > 1 and "{stem}" not in args.output:
+        raise LivesepError(f"-o {args.output}: several inputs need {{stem}} in the pattern")
+    jobs = []
+    for name in args.inputs:
+        src = Path(name)
+        if args.output:
+            outs = [_format(args.output, src.stem, slug(q)) for q in args.query]
+        else:
+            out_dir = Path(args.out_dir) if args.out_dir else src.parent
+            outs = [output_name(src, q, args.mode, out_dir) for q in args.query]
+        jobs.append(Job(src, list(args.query), outs, args.mode))
+    return jobs
+
+
+def _format(pattern: str, stem: str, query: str) -> Path:
+    try:
+        return Path(pattern.format(stem=stem, query=query))
+    except (KeyError, ValueError, IndexError):
+        raise LivesepError(
+            f"-o {pattern}: only {{stem}} and {{query}} may appear in braces"
+        ) from None
+
+
+def jobs_from_csv(path: Path, default_mode: str, out_dir: str | None) -> list[Job]:
+    """Read a jobs file; relative paths are relative to the CSV's folder."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+            header = set(rows[0]) if rows else set()
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LivesepError(f"{path}: unreadable jobs file ({exc})") from None
+    if not rows:
+        raise LivesepError(f"{path}: no jobs (expected a header input,query,output[,mode])")
+    if not {"input", "query"} <= header:
+        raise LivesepError(f"{path}: header needs columns input,query,output[,mode]")
+    base = path.parent
+    jobs = []
+    for line, row in enumerate(rows, start=2):
+        mode = (row.get("mode") or default_mode).strip()
+        if mode not in MODES:
+            raise LivesepError(f"{path}:{line}: mode {mode!r} is not one of {MODES}")
+        src = base / (row["input"] or "").strip()
+        query = row["query"] or ""
+        if row.get("output"):
+            out = base / row["output"].strip()
+        else:
+            out = output_name(src, query, mode, base / out_dir if out_dir else src.parent)
+        jobs.append(Job(src, [query], [out], mode))
+    return jobs
+
+
+def _seconds(path: Path) -> float:
+    try:
+        info = sf.info(str(path))
+        return float(info.frames) / info.samplerate
+    except Exception:  # an unreadable input fails later, as its own job, with a clear error
+        return 0.0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.clap_checkpoint and not args.checkpoint:
+        raise LivesepError("--clap-checkpoint needs --checkpoint")
+    if args.batch:
+        if args.inputs or args.query or args.output:
+            raise LivesepError("--batch takes its inputs, queries and outputs from the CSV")
+        jobs = jobs_from_csv(Path(args.batch), args.mode, args.out_dir)
+    else:
+        jobs = jobs_from_args(args)
+    separator = Separator(
+        bundle=args.bundle,
+        checkpoint=args.checkpoint,
+        clap_checkpoint=args.clap_checkpoint,
+        threads=args.threads,
+    )
+    return run_jobs(separator, jobs, args.overwrite, quiet=args.quiet)
+
+
+def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool = False) -> int:
+    """Run every job under one progress bar (seconds of input audio); 1 if any failed."""
+    from tqdm import tqdm
+
+    total = sum(_seconds(job.input) for job in jobs)
+    failed = 0
+    bar_format = "{l_bar}{bar}| {n:.1f}/{total:.1f} s of audio [{elapsed}<{remaining}]"
+    with tqdm(total=total, bar_format=bar_format, disable=quiet, file=sys.stderr) as bar:
+        for i, job in enumerate(jobs, start=1):
+            rate = _rate(job.input)
+            try:
+                written = separator.separate_file(
+                    job.input,
+                    job.queries,
+                    job.outputs,
+                    mode=job.mode,  # type: ignore[arg-type]
+                    overwrite=overwrite,
+                    progress=_advance(bar, rate),
+                )
+            except (LivesepError, OSError) as exc:  # OSError: disk full, permissions, ...
+                failed += 1
+                bar.write(f"livesep separate: job {i} failed: {exc}", file=sys.stderr)
+                continue
+            for path in written:
+                bar.write(f"wrote {path}", file=sys.stdout)
+    if failed:
+        print(f"livesep separate: {failed} of {len(jobs)} jobs failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _advance(bar: Any, rate: int) -> Callable[[int], None]:
+    """Progress callback: `frames` input frames at `rate` Hz advance the bar in seconds."""
+
+    def update(frames: int) -> None:
+        bar.update(frames / rate)
+
+    return update
+
+
+def _rate(path: Path) -> int:
+    try:
+        return int(sf.info(str(path)).samplerate) or 1
+    except Exception:  # reported by the job itself
+        return 1
