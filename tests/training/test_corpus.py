@@ -1,0 +1,362 @@
+"""Corpus builder: tables, splits, audio processing, manifest validity, determinism, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from livesep.cli import main as livesep_main
+from livesep.training.captions import train_captions, val_captions
+from livesep.training.corpus import (
+    BuildOptions,
+    Item,
+    assign_splits,
+    build_corpus,
+    cap_records,
+    normalise,
+    segments,
+)
+from livesep.training.corpus_sources import (
+    CLASSES,
+    SOURCE_SETS,
+    SOURCES,
+    ZEROSHOT,
+    CorpusError,
+    DebSource,
+    check_tables,
+    classify,
+    resolve_sources,
+)
+from livesep.training.debs import apt_available
+from livesep.training.manifest import read_manifest
+
+RATE = 16000  # Hz; the tests build at a low rate to stay fast
+
+needs_apt = pytest.mark.skipif(
+    not apt_available(), reason="apt-get/dpkg-deb missing: the package sources need Debian"
+)
+
+
+def check_corpus(out: Path, rate: int) -> list[dict]:
+    """Every invariant a built corpus must satisfy; returns its records."""
+    records = read_manifest(out / "manifest.jsonl")
+    classes = json.loads((out / "classes.json").read_text())
+    build = json.loads((out / "build.json").read_text())
+    assert build["clips"] == len(records) and build["sample_rate"] == rate
+    train_caps = {c for r in records if r["split"] == "train" for c in r["captions"]}
+    split_of_file: dict[tuple[str, str], str] = {}
+    for r in records:
+        assert not Path(r["path"]).is_absolute()
+        info = sf.info(out / r["path"])
+        assert info.samplerate == rate == r["sample_rate"] and info.channels == 1
+        assert info.subtype == "PCM_16"
+        assert abs(info.frames / rate - r["duration_s"]) < 1e-3
+        assert 0.5 <= r["duration_s"] <= 10.0 + 1e-6
+        key = (r["source"]["package"], r["source"]["path"])
+        assert split_of_file.setdefault(key, r["split"]) == r["split"], key  # one split/file
+        assert r["class"] in classes
+        if r["split"] == "train":
+            assert CLASSES[r["class"]].role != ZEROSHOT
+        else:
+            assert not set(r["captions"]) & train_caps, r["captions"]
+        if CLASSES[r["class"]].role == ZEROSHOT:
+            assert r["split"] == "zeroshot"
+        data, _ = sf.read(out / r["path"])
+        assert np.max(np.abs(data)) <= 0.98 and np.sqrt(np.mean(data**2)) > 1e-3
+    return records
+
+
+def _build(out: Path, sources: str, seed: int = 0, max_per_class: int = 0) -> list[dict]:
+    build_corpus(
+        BuildOptions(out=out, sources=sources, rate=RATE, seed=seed, max_per_class=max_per_class),
+        log=lambda _: None,
+    )
+    return read_manifest(out / "manifest.jsonl")
+
+
+def _tree_bytes(out: Path) -> dict[str, bytes]:
+    files = [out / "manifest.jsonl", out / "classes.json", *sorted((out / "audio").rglob("*"))]
+    return {str(p.relative_to(out)): p.read_bytes() for p in files if p.is_file()}
+
+
+# -- tables -----------------------------------------------------------------------------
+def test_tables_name_known_classes_and_zeroshot_set() -> None:
+    check_tables()
+    zeroshot = [c for c in CLASSES.values() if c.role == ZEROSHOT and c.name != "chirps"]
+    assert 4 <= len(zeroshot) <= 6
+    default_classes = set()
+    for source in SOURCE_SETS["default"]:
+        if isinstance(source, DebSource):
+            default_classes |= {r.cls for r in source.rules}
+    assert {c.name for c in zeroshot} <= default_classes | {"banjo"}
+
+
+def test_val_captions_never_train_captions() -> None:
+    all_train = {c for spec in CLASSES.values() for c in train_captions(spec)}
+    for spec in CLASSES.values():
+        train, val = train_captions(spec), val_captions(spec, all_train)
+        assert len(train) >= 6 and len(val) >= 2, spec.name
+        assert not set(val) & all_train
+        assert any(c.startswith("isolate ") for c in train)
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "cls"),
+    [
+        # real paths, as listed by `dpkg-deb -c` / the zip of the versions in SOURCES.md
+        ("0ad-data", "audio/ambient/weather/rain_11.ogg", "rain"),
+        ("0ad-data", "audio/ambient/weather/windgust_11.ogg", "wind"),
+        ("0ad-data", "audio/actor/fauna/animal/cattle_03.ogg", "cow"),
+        ("0ad-data", "audio/actor/fauna/animal/horse_attack2.ogg", "horse"),
+        ("0ad-data", "audio/actor/fauna/death/goat_12.ogg", "goat"),
+        ("0ad-data", "audio/actor/human/death/female_death_07.ogg", "scream"),
+        ("0ad-data", "audio/actor/human/movement/Footsteps/Foorstep_Sand_Running.ogg", "footsteps"),
+        ("0ad-data", "audio/actor/human/movement/Footsteps/Footstep_Wood_Walking.ogg", "footsteps"),
+        ("0ad-data", "audio/attack/weapon/swordhit_13b.ogg", "sword clash"),
+        ("0ad-data", "audio/actor/fauna/animal/cattle_attack.xml", None),
+        ("0ad-data", "audio/actor/fauna/animal/lion_attack1.ogg", None),
+        (
+            "minetest-data",
+            "usr/share/games/minetest/games/minetest_game/mods/default/sounds/"
+            "default_break_glass.2.ogg",
+            "glass breaking",
+        ),
+        (
+            "minetest-data",
+            "usr/share/games/minetest/games/minetest_game/mods/default/sounds/"
+            "default_dig_cracky.1.ogg",
+            None,
+        ),
+        (
+            "minetest-data",
+            "usr/share/games/minetest/games/minetest_game/mods/default/sounds/"
+            "default_glass_footstep.ogg",
+            "footsteps",
+        ),
+        (
+            "widelands-data",
+            "usr/share/games/widelands/data/sound/animals/crickets2_00.ogg",
+            "crickets",
+        ),
+        (
+            "widelands-data",
+            "usr/share/games/widelands/data/world/critters/duck/duck_01.ogg",
+            "duck",
+        ),
+        (
+            "supertuxkart-data",
+            "usr/share/games/supertuxkart/data/sfx/engine_small.ogg",
+            "car engine",
+        ),
+        (
+            "wesnoth-1.16-data",
+            "usr/share/games/wesnoth/1.16/data/core/sounds/wolf-growl-2.ogg",
+            "wolf",
+        ),
+        ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/wolf-die-2.ogg", None),
+        ("lmms-common", "usr/share/lmms/samples/instruments/violin_pizzicato01.ogg", "violin"),
+        ("lmms-common", "usr/share/lmms/samples/latin/latin_guitar02.ogg", "acoustic guitar"),
+        ("sonic-pi-samples", "usr/share/sonic-pi/samples/drum_cowbell.flac", None),
+        ("sonic-pi-samples", "usr/share/sonic-pi/samples/tabla_ghe3.flac", "tabla"),
+        (
+            "sound-theme-freedesktop",
+            "usr/share/sounds/freedesktop/stereo/phone-outgoing-busy.oga",
+            None,
+        ),
+        (
+            "asterisk-core-sounds-en-wav",
+            "usr/share/asterisk/sounds/en_US_f_Allison/digits/7.wav",
+            None,
+        ),
+        (
+            "asterisk-core-sounds-en-wav",
+            "usr/share/asterisk/sounds/en_US_f_Allison/agent-loggedoff.wav",
+            "female speech",
+        ),
+    ],
+)
+def test_rules_map_real_file_names(source: str, path: str, cls: str | None) -> None:
+    deb = SOURCES[source]
+    assert isinstance(deb, DebSource)
+    rule = classify(deb, path)
+    assert (rule.cls if rule else None) == cls
+
+
+def test_unknown_source_is_an_error() -> None:
+    with pytest.raises(CorpusError, match="unknown source"):
+        resolve_sources("minetest-data,no-such-package")
+    assert [s.name for s in resolve_sources("synth-a")] == ["synth-a"]
+
+
+# -- splits and processing --------------------------------------------------------------
+def _item(source: str, path: str, cls: str, holdout: bool = False) -> Item:
+    return Item(source, "1", "x", path, cls, holdout, Path("/dev/null"))
+
+
+def test_splits_hold_out_packages_files_and_zeroshot_classes() -> None:
+    items = (
+        [_item("big", f"rain{i}", "rain") for i in range(6)]
+        + [_item("small", "rain-x", "rain")]  # no flag: the smallest package is val
+        + [_item("a", f"w{i}", "wolf") for i in range(3)]
+        + [_item("b", f"w{i}", "wolf", holdout=True) for i in range(5)]  # flag wins
+        + [_item("only", f"d{i}", "door") for i in range(10)]  # one package: 20% of files
+        + [_item("only", "g0", "glass breaking")]  # a single file stays in training
+        + [_item("a", f"f{i}", "frog") for i in range(2)]
+        + [_item("held", "c0", "cow", holdout=True)]  # nothing else to train on: file split
+    )
+    splits = assign_splits(items, seed=0)
+
+    def by(cls: str, split: str) -> set[str]:
+        return {i.path for i in items if i.cls == cls and splits[(i.source, i.path)] == split}
+
+    assert by("rain", "val") == {"rain-x"} and len(by("rain", "train")) == 6
+    assert by("wolf", "val") == {f"w{i}" for i in range(5)} and len(by("wolf", "train")) == 3
+    assert len(by("door", "val")) == 2 and len(by("door", "train")) == 8
+    assert by("glass breaking", "train") == {"g0"}
+    assert by("frog", "zeroshot") == {"f0", "f1"}
+    assert by("cow", "train") == {"c0"}
+    assert assign_splits(items, seed=0) == splits
+    assert assign_splits(items, seed=1) != splits  # the file hold-out is seeded
+
+
+def test_segments_trim_cut_and_drop() -> None:
+    rng = np.random.default_rng(0)
+    loop = np.concatenate([np.zeros(RATE), 0.1 * rng.standard_normal(25 * RATE), np.zeros(RATE)])
+    parts = segments(loop, RATE)
+    assert len(parts) == 3
+    assert all(5 * RATE <= len(c) <= 10 * RATE for _, c in parts)
+    assert parts[0][0] == 0 and sum(len(c) for _, c in parts) <= 25 * RATE + 3
+    assert segments(0.1 * rng.standard_normal(RATE // 4), RATE) == []  # 0.25 s: too short
+    assert segments(np.zeros(2 * RATE), RATE) == []  # silence only
+    quiet = 0.01 * rng.standard_normal(2 * RATE)  # -40 dBFS: +16 dB, under the +30 dB cap
+    level = 10 * np.log10(np.mean(normalise(quiet, RATE) ** 2))
+    assert abs(level - -24.0) < 0.5
+    spiky = np.zeros(RATE)
+    spiky[::1000] = 0.5
+    assert np.max(np.abs(normalise(spiky, RATE))) <= 0.97 + 1e-9
+
+
+def test_cap_spreads_over_files() -> None:
+    def rec(cls: str, split: str, file: str, k: int) -> dict:
+        return {
+            "class": cls,
+            "split": split,
+            "path": f"{file}_{k}",
+            "source": {"package": "p", "path": file},
+        }
+
+    records = [rec("rain", "train", "long", k) for k in range(50)]
+    records += [rec("rain", "train", f"short{i}", 0) for i in range(3)]
+    records += [rec("rain", "val", "v", k) for k in range(10)]
+    kept = cap_records(records, 8, seed=0)
+    train = [r for r in kept if r["split"] == "train"]
+    assert len(train) == 8 and len([r for r in kept if r["split"] == "val"]) == 2
+    assert {r["source"]["path"] for r in train} == {"long", "short0", "short1", "short2"}
+    assert cap_records(records, 0, seed=0) == records
+
+
+# -- whole builds -----------------------------------------------------------------------
+def test_synth_build_is_valid_and_deterministic(tmp_path: Path) -> None:
+    records = _build(tmp_path / "a", "synth")
+    check_corpus(tmp_path / "a", RATE)
+    assert {r["split"] for r in records} == {"train", "val", "zeroshot"}
+    by_class = {r["class"]: r for r in records if r["split"] == "val"}
+    assert by_class["beeps"]["source"]["package"] == "synth-b"  # package hold-out
+    _build(tmp_path / "b", "synth")
+    assert _tree_bytes(tmp_path / "a") == _tree_bytes(tmp_path / "b")
+    _build(tmp_path / "c", "synth", seed=1)
+    assert _tree_bytes(tmp_path / "a") != _tree_bytes(tmp_path / "c")
+
+
+def test_rebuild_replaces_old_audio(tmp_path: Path) -> None:
+    _build(tmp_path, "synth")
+    stale = tmp_path / "audio" / "beeps" / "stale.wav"
+    stale.write_bytes(b"x")
+    records = _build(tmp_path, "synth", max_per_class=2)
+    assert not stale.exists()
+    files = {str(p.relative_to(tmp_path)) for p in (tmp_path / "audio").rglob("*.wav")}
+    assert files == {r["path"] for r in records}
+    assert (
+        max(
+            sum(r["class"] == c and r["split"] == "train" for r in records)
+            for c in {r["class"] for r in records}
+        )
+        <= 2
+    )
+
+
+@needs_apt
+def test_package_sources_build(tmp_path: Path) -> None:
+    """Two small Debian packages, fetched with apt-get download (a few MB, cached)."""
+    records = _build(tmp_path, "sound-theme-freedesktop,minetest-data")
+    check_corpus(tmp_path, RATE)
+    classes = {r["class"] for r in records}
+    assert {"glass breaking", "footsteps", "door", "phone ringing"} <= classes
+    build = json.loads((tmp_path / "build.json").read_text())
+    assert build["packages"]["minetest-data"]["version"]
+    assert all(r["source"]["version"] for r in records)
+
+
+@pytest.mark.slow
+@needs_apt
+def test_ci_set_builds_valid_and_deterministic(tmp_path: Path) -> None:
+    records = _build(tmp_path / "a", "ci")
+    check_corpus(tmp_path / "a", RATE)
+    classes = {r["class"] for r in records}
+    assert {"male speech", "female speech", "piano", "drums", "banjo"} <= classes
+    assert {r["split"] for r in records if r["class"] == "banjo"} == {"zeroshot"}
+    _build(tmp_path / "b", "ci")
+    assert _tree_bytes(tmp_path / "a") == _tree_bytes(tmp_path / "b")
+
+
+# -- manifest and CLI -------------------------------------------------------------------
+def test_manifest_errors_name_the_line(tmp_path: Path) -> None:
+    good = {
+        "path": "a.wav",
+        "class": "rain",
+        "captions": ["rain"],
+        "split": "train",
+        "source": {"package": "p"},
+        "license": "x",
+        "duration_s": 1.0,
+        "sample_rate": 8000,
+    }
+    path = tmp_path / "m.jsonl"
+    cases = [
+        ("{not json", "2: not JSON"),
+        (json.dumps({**good, "split": "test"}), "split 'test'"),
+        (
+            json.dumps({k: v for k, v in good.items() if k != "captions"}),
+            "missing field 'captions'",
+        ),
+        (json.dumps({**good, "captions": []}), "captions"),
+        (json.dumps({**good, "duration_s": "1"}), "'duration_s' has the wrong type"),
+    ]
+    for line, message in cases:
+        path.write_text(json.dumps(good) + "\n" + line + "\n")
+        with pytest.raises(CorpusError, match=message):
+            read_manifest(path)
+    path.write_text("\n")
+    with pytest.raises(CorpusError, match="no records"):
+        read_manifest(path)
+    with pytest.raises(CorpusError, match="cannot read manifest"):
+        read_manifest(tmp_path / "missing.jsonl")
+
+
+def test_cli_build_stats_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "corpus"
+    code = livesep_main(
+        ["data", "build", "--out", str(out), "--sources", "synth-a", "--rate", str(RATE)]
+    )
+    assert code == 0 and (out / "manifest.jsonl").exists()
+    capsys.readouterr()
+    assert livesep_main(["data", "stats", str(out), "--markdown"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("| class |") and "| chirps | 0 |" in table and "| total |" in table
+    assert livesep_main(["data", "build", "--out", str(out), "--sources", "nope"]) == 1
+    assert "unknown source" in capsys.readouterr().err
+    assert livesep_main(["data", "stats", str(tmp_path / "nothing")]) == 1

@@ -1,0 +1,555 @@
+"""What the corpus is made of: the class list and one declarative entry per source.
+
+A class names what a query describes ("rain"), with phrasings for training and different
+phrasings kept for validation (see `livesep.training.captions`). A source is a Debian
+package whose file paths name what each file sounds like (`DebSource` + `Rule`s, checked
+against the real file names of the versions in `SOURCE_VERSIONS_SEEN`), or a generator
+that renders sounds (`SpeechSource`, `MidiSource`, `SynthSource`). Adding a source is one
+entry in `SOURCES`. Licenses are those of the packages' copyright files (see
+`../shared/data/SOURCES.md`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from livesep.errors import LivesepError
+
+
+class CorpusError(LivesepError):
+    """The corpus cannot be built or read (package, tool, manifest or JSON problem)."""
+
+
+TRAIN = "train"
+ZEROSHOT = "zeroshot"  # never in training: queried only through the text encoder
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """One class of sound.
+
+    Attributes:
+        name: class name, also the folder under DIR/audio (spaces -> underscores).
+        phrases: noun phrases used to build training captions.
+        val_phrases: different noun phrases, used only for validation captions.
+        role: `TRAIN` (train + val clips) or `ZEROSHOT` (held out of training entirely).
+    """
+
+    name: str
+    phrases: tuple[str, ...]
+    val_phrases: tuple[str, ...]
+    role: str = TRAIN
+
+
+def _c(name: str, phrases: str, val: str, role: str = TRAIN) -> ClassSpec:
+    return ClassSpec(name, tuple(phrases.split("; ")), tuple(val.split("; ")), role)
+
+
+CLASSES: dict[str, ClassSpec] = {
+    c.name: c
+    for c in [
+        # weather, water
+        _c("rain", "rain; rainfall; the sound of rain; rain falling", "a rain shower; raindrops"),
+        _c("wind", "wind; the wind blowing; a gust of wind; howling wind", "a windy day; breeze"),
+        _c(
+            "thunder", "thunder; a thunderclap; rolling thunder", "a thunderstorm; lightning strike"
+        ),
+        _c("river", "a river; a flowing stream; running water", "a babbling brook; a creek"),
+        _c("waterfall", "a waterfall; water cascading; falling water", "a cascade; a torrent"),
+        _c("waves", "ocean waves; waves crashing; the sea", "surf on a beach; breakers"),
+        # animals
+        _c("birdsong", "birds singing; birdsong; birds chirping", "a songbird; tweeting birds"),
+        _c("crickets", "crickets; crickets chirping", "chirping insects; cicadas at night"),
+        _c("wolf", "a wolf; a wolf howling; a wolf growling", "a howl; a wild dog"),
+        _c("cow", "a cow; a cow mooing; cattle", "mooing; an ox lowing"),
+        _c("sheep", "a sheep; a sheep bleating; sheep baaing", "a lamb; bleating"),
+        _c("horse", "a horse; a horse neighing; a horse whinnying", "a neigh; a pony"),
+        _c("pig", "a pig; a pig grunting; a pig squealing", "oinking; a hog"),
+        _c("chicken", "a chicken; chickens clucking; a hen", "clucking; poultry"),
+        _c("elephant", "an elephant; an elephant trumpeting", "a trumpeting pachyderm"),
+        _c("frog", "a frog; a frog croaking", "croaking; a toad", ZEROSHOT),
+        _c("duck", "a duck; a duck quacking", "quacking; ducks on a pond", ZEROSHOT),
+        _c("goat", "a goat; a goat bleating", "a billy goat; goats", ZEROSHOT),
+        # people
+        _c("male speech", "a man speaking; a male voice; a man talking", "a male speaker; a man"),
+        _c("female speech", "a woman speaking; a female voice; a woman talking", "a lady; a woman"),
+        _c("scream", "a scream; a person screaming; a cry of pain", "a yell; someone shouting"),
+        _c("footsteps", "footsteps; walking; steps on the ground", "someone walking; running feet"),
+        _c("crowd", "a crowd cheering; applause; a cheering audience", "clapping; a stadium crowd"),
+        # things, tools, machines
+        _c("fire", "fire crackling; a fire; burning wood", "a campfire; flames"),
+        _c("explosion", "an explosion; a blast; a bomb going off", "a detonation; a boom"),
+        _c("glass breaking", "glass breaking; shattering glass", "a window smashing; broken glass"),
+        _c("door", "a door; a door opening; a door closing", "a door slamming; a creaking door"),
+        _c("bell", "a bell; a bell ringing; a chime", "a ding; a small bell"),
+        _c("phone ringing", "a phone ringing; a telephone ringtone", "a ringing phone; a call"),
+        _c(
+            "car engine",
+            "a car engine; an engine revving; a motor",
+            "a vehicle; an accelerating car",
+        ),
+        _c("train", "a train; a locomotive; a railway train", "a steam engine; a passing train"),
+        _c("traffic", "traffic; cars driving by; street traffic", "a busy road; city traffic"),
+        _c(
+            "sword clash",
+            "swords clashing; a sword fight; metal clanging",
+            "a duel; blades striking",
+        ),
+        _c("bow shot", "a bow and arrow; an arrow being shot", "an archer shooting; arrows"),
+        _c("hammering", "hammering; a hammer; pounding with a hammer", "a hammer hitting nails"),
+        _c("sawing", "sawing; a hand saw; sawing wood", "a saw cutting; a carpenter sawing"),
+        _c("chopping wood", "chopping wood; an axe; woodcutting", "a lumberjack; an axe on a log"),
+        _c("pickaxe", "a pickaxe; mining; striking stone", "a pick on rock; quarrying"),
+        # music
+        _c("drums", "drums; a drum kit; drumming; a drum beat", "percussion; a drummer"),
+        _c("piano", "a piano; piano music; someone playing the piano", "a grand piano; keys"),
+        _c("harpsichord", "a harpsichord; harpsichord music", "a baroque keyboard"),
+        _c("organ", "an organ; a church organ; pipe organ music", "an organist; organ chords"),
+        _c("accordion", "an accordion; accordion music", "a squeezebox"),
+        _c(
+            "acoustic guitar",
+            "an acoustic guitar; guitar strumming",
+            "a guitarist; plucked strings",
+        ),
+        _c(
+            "electric guitar",
+            "an electric guitar; a distorted guitar",
+            "a rock guitar; guitar riff",
+        ),
+        _c("bass guitar", "a bass guitar; a bass line", "a bassist; low bass notes"),
+        _c("violin", "a violin; violin music; a fiddle", "a violinist; bowed strings"),
+        _c("cello", "a cello; cello music", "a cellist; a low bowed string"),
+        _c("harp", "a harp; harp music", "a harpist; a plucked harp"),
+        _c("flute", "a flute; flute music", "a flautist; a woodwind"),
+        _c("clarinet", "a clarinet; clarinet music", "a clarinettist; a reed instrument"),
+        _c("saxophone", "a saxophone; a sax; saxophone music", "a saxophonist; jazz sax"),
+        _c("trumpet", "a trumpet; trumpet music", "a trumpeter; a brass fanfare"),
+        _c("trombone", "a trombone; trombone music", "a trombonist; a low brass horn"),
+        _c("xylophone", "a xylophone; a marimba; mallet percussion", "a glockenspiel; mallets"),
+        _c("tabla", "a tabla; tabla drums", "indian hand drums; a tabla player", ZEROSHOT),
+        _c("banjo", "a banjo; banjo music", "a banjo player; bluegrass picking", ZEROSHOT),
+        # generated by the builder itself (tests, the `synth` set)
+        _c("beeps", "beeps; a tone beeping; electronic beeps", "a beeper; a bleep"),
+        _c("noise bursts", "noise bursts; bursts of static", "hiss bursts; static"),
+        _c("clicks", "clicks; a clicking sound; ticking", "a click track; tapping"),
+        _c("chirps", "chirps; a rising sweep; a whistle sweep", "a sweep tone; a glide", ZEROSHOT),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Files whose path inside the package matches `pattern` (re.search) are `cls`.
+
+    `holdout=True` prefers this package's files of the class for validation, when another
+    package in the build has training files of the class.
+    """
+
+    pattern: str
+    cls: str
+    holdout: bool = False
+
+
+@dataclass(frozen=True)
+class DebSource:
+    """Recordings inside a Debian package.
+
+    `archive` names a zip inside the package whose members are the files (0ad-data keeps
+    its audio in `public.zip`); paths then read `ARCHIVE:MEMBER`.
+    """
+
+    name: str  # the Debian package
+    license: str
+    rules: tuple[Rule, ...]
+    archive: str | None = None
+    archive_prefix: str = ""  # only members under this prefix are extracted
+    kind: str = "deb"
+
+
+@dataclass(frozen=True)
+class SpeechSource:
+    """Sentences read by a speech synthesiser from a Debian package.
+
+    Voices are `(voice, class)`; `count` utterances per class, voices taken in turn.
+    """
+
+    name: str  # the Debian package providing the synthesiser
+    license: str
+    binary: str
+    voices: tuple[tuple[str, str], ...]
+    count: int
+    holdout: bool = False
+    kind: str = "speech"
+
+
+@dataclass(frozen=True)
+class MidiSource:
+    """Melodies rendered with fluidsynth through a General MIDI soundfont package.
+
+    `instruments` are `(GM program 0-127 or -1 for the drum kit, class, polyphonic)`.
+    `tunes`: "music21" (Bach chorales from music21's corpus) or "builtin" (seeded random
+    melodies, no extra dependency).
+    """
+
+    name: str  # the soundfont package
+    license: str
+    sf2: str  # path of the soundfont inside the package
+    instruments: tuple[tuple[int, str, bool], ...]
+    count: int  # renders per instrument
+    tunes: str = "music21"
+    holdout: bool = False
+    kind: str = "midi"
+
+
+@dataclass(frozen=True)
+class SynthSource:
+    """Sounds the builder synthesises itself with numpy (deterministic, no packages)."""
+
+    name: str
+    license: str
+    classes: tuple[str, ...]
+    count: int  # files per class
+    holdout: bool = False
+    kind: str = "synth"
+
+
+Source = DebSource | SpeechSource | MidiSource | SynthSource
+
+_0AD = "audio/"
+_STK = "supertuxkart/data/"
+_WL = "widelands/data/"
+_WN = "wesnoth/1.16/data/core/sounds/"
+_MT = "minetest_game/mods/"
+_LM = "lmms/samples/"
+_SP = "sonic-pi/samples/"
+
+GM_INSTRUMENTS: tuple[tuple[int, str, bool], ...] = (
+    (0, "piano", True),
+    (6, "harpsichord", True),
+    (13, "xylophone", False),
+    (19, "organ", True),
+    (21, "accordion", True),
+    (24, "acoustic guitar", True),
+    (29, "electric guitar", False),
+    (33, "bass guitar", False),
+    (40, "violin", False),
+    (42, "cello", False),
+    (46, "harp", True),
+    (56, "trumpet", False),
+    (57, "trombone", False),
+    (65, "saxophone", False),
+    (71, "clarinet", False),
+    (73, "flute", False),
+    (105, "banjo", False),
+    (-1, "drums", False),
+)
+
+ESPEAK_VOICES = (
+    ("en+m1", "male speech"),
+    ("en+f1", "female speech"),
+    ("en-us+m3", "male speech"),
+    ("en-us+f3", "female speech"),
+    ("en+m5", "male speech"),
+    ("en+f4", "female speech"),
+    ("en-gb-x-rp+m7", "male speech"),
+    ("en-gb-x-rp+f2", "female speech"),
+)
+
+ESPEAK = SpeechSource("espeak-ng", "GPL-3+", "espeak-ng", ESPEAK_VOICES, count=150)
+TIMGM = MidiSource(
+    "timgm6mb-soundfont",
+    "GPL-2",
+    "usr/share/sounds/sf2/TimGM6mb.sf2",
+    GM_INSTRUMENTS,
+    count=10,
+    holdout=True,  # a second timbre set, kept for validation
+)
+
+_ALL_SOURCES: list[Source] = [
+    DebSource(
+        "0ad-data",
+        "CC-BY-SA-3.0",
+        archive="usr/share/games/0ad/mods/public/public.zip",
+        archive_prefix=_0AD,
+        rules=(
+            Rule(_0AD + r"ambient/weather/rain_\d+\.ogg$", "rain"),
+            Rule(
+                _0AD
+                + r"ambient/weather/(wind_|windgust_|windleaves_|windstorm_|snowstorm_)\d+\.ogg$",  # noqa: E501
+                "wind",
+            ),  # noqa: E501
+            Rule(_0AD + r"ambient/weather/thunder_\d+\.ogg$", "thunder"),
+            Rule(_0AD + r"ambient/water/river_[a-z]+_\d+\.ogg$", "river"),
+            Rule(_0AD + r"ambient/water/waterfall_\d+\.ogg$", "waterfall"),
+            Rule(_0AD + r"ambient/water/wave(crash|rocky)?_\d+\.ogg$", "waves"),
+            Rule(_0AD + r"ambient/dayscape/day_temperate_(gen_)?\d+\.ogg$", "birdsong"),
+            Rule(_0AD + r"actor/fauna/animal/cattle_\d+\.ogg$", "cow"),
+            Rule(_0AD + r"actor/fauna/animal/sheep_\d+\.ogg$", "sheep"),
+            Rule(_0AD + r"actor/fauna/animal/horse_[a-z]*\d+\.ogg$", "horse"),
+            Rule(_0AD + r"actor/fauna/death/death_horse_\d+\.ogg$", "horse"),
+            Rule(_0AD + r"actor/fauna/animal/pig_(\d+|death|squeal_move)\.ogg$", "pig"),
+            Rule(_0AD + r"actor/fauna/animal/chicken_\d+\.ogg$", "chicken"),
+            Rule(_0AD + r"actor/fauna/animal/elephant_[a-z]+\d+\.ogg$", "elephant"),
+            Rule(_0AD + r"actor/fauna/death/goat_\d+\.ogg$", "goat"),
+            Rule(_0AD + r"actor/human/death/(male_|female_)?death_\d+\.ogg$", "scream"),
+            Rule(
+                _0AD + r"actor/human/movement/(Footsteps/Foo[rt]step_\w+|hstep_\w+)\.ogg$",
+                "footsteps",
+            ),  # noqa: E501
+            Rule(_0AD + r"actor/singlesteps/fs_\w+\.ogg$", "footsteps"),
+            Rule(_0AD + r"attack/fire/(c_|sp_|sz)\d+\.ogg$", "fire"),
+            Rule(
+                _0AD + r"attack/weapon/(swordhit_?\d+[ab]?|sword_attack_?\d+)\.ogg$",
+                "sword clash",
+            ),  # noqa: E501
+            Rule(_0AD + r"attack/weapon/bow_attack_?\d+\.ogg$", "bow shot"),
+            Rule(_0AD + r"resource/construction/con_saw_\d+\.ogg$", "sawing"),
+            Rule(_0AD + r"resource/lumbering/lumber_tree_\d+\.ogg$", "chopping wood"),
+            Rule(_0AD + r"resource/mining/mine_stone_\d+\.ogg$", "pickaxe"),
+        ),
+    ),
+    DebSource(
+        "widelands-data",
+        "GPL-2+ / CC-BY-SA-3.0",
+        rules=(
+            Rule(_WL + r"sound/animals/bird\d_\d+\.ogg$", "birdsong"),
+            Rule(_WL + r"sound/animals/crickets\d_\d+\.ogg$", "crickets"),
+            Rule(_WL + r"sound/animals/frog\.ogg$", "frog"),
+            Rule(_WL + r"sound/animals/wolf_\d+\.ogg$", "wolf"),
+            Rule(_WL + r"sound/farm/ox_\d+\.ogg$", "cow"),
+            Rule(_WL + r"sound/farm/sheep_\d+\.ogg$", "sheep"),
+            Rule(_WL + r"sound/farm/horse_\d+\.ogg$", "horse", holdout=True),
+            Rule(_WL + r"world/critters/duck/duck_\d+\.ogg$", "duck"),
+            Rule(_WL + r"sound/hammering/(hammering_\d+|geologist_hammer)\.ogg$", "hammering"),
+            Rule(_WL + r"sound/atlanteans/saw/sawing_\d+\.ogg$", "sawing", holdout=True),
+            Rule(
+                _WL + r"sound/woodcutting/(fast_)?woodcutting(_\d+)?\.ogg$",
+                "chopping wood",
+                holdout=True,
+            ),  # noqa: E501
+        ),
+    ),
+    DebSource(
+        "supertuxkart-data",
+        "CC-BY-SA / GPL (per file, see the package's copyright)",
+        rules=(
+            Rule(_STK + r"sfx/rain\.ogg$", "rain", holdout=True),
+            Rule(_STK + r"sfx/thunder\.ogg$", "thunder", holdout=True),
+            Rule(_STK + r"sfx/river_loop\.ogg$", "river", holdout=True),
+            Rule(_STK + r"sfx/waterfall_loop_2\.ogg$", "waterfall", holdout=True),
+            Rule(_STK + r"sfx/exotic-birds(_2)?\.ogg$", "birdsong"),
+            Rule(_STK + r"tracks/black_forest/cow\.ogg$", "cow", holdout=True),
+            Rule(_STK + r"tracks/scotland/sheep\.ogg$", "sheep", holdout=True),
+            Rule(
+                _STK + r"sfx/(engine_large|engine_small|car_accel|car_revup)\.ogg$",
+                "car engine",
+            ),  # noqa: E501
+            Rule(_STK + r"sfx/explosion\.ogg$", "explosion"),
+            Rule(
+                _STK + r"library/stklib_steamLocomotive_a/steamLocomotive\.ogg$",
+                "train",
+                holdout=True,
+            ),  # noqa: E501
+        ),
+    ),
+    DebSource(
+        "wesnoth-1.16-data",
+        "GPL-2+",
+        rules=(
+            Rule(_WN + r"sword-\d\.ogg$", "sword clash", holdout=True),
+            Rule(_WN + r"ambient/birds\d\.ogg$", "birdsong", holdout=True),
+            Rule(_WN + r"ambient/campfire\.ogg$", "fire", holdout=True),
+            Rule(_WN + r"explosion\.ogg$", "explosion", holdout=True),
+            Rule(_WN + r"wolf-growl-\d\.ogg$", "wolf", holdout=True),
+            Rule(_WN + r"human-(female-)?(die|hit)-\d\.ogg$", "scream", holdout=True),
+        ),
+    ),
+    DebSource(
+        "minetest-data",
+        "CC-BY-SA-3.0 / CC0 (per file)",
+        rules=(
+            Rule(_MT + r"default/sounds/default_break_glass\.\d\.ogg$", "glass breaking"),
+            Rule(
+                _MT + r"default/sounds/default_[a-z]+_footstep(\.\d)?\.ogg$",
+                "footsteps",
+                holdout=True,
+            ),  # noqa: E501
+            Rule(_MT + r"default/sounds/default_dig_choppy\.\d\.ogg$", "chopping wood"),
+            Rule(_MT + r"fire/sounds/fire_(fire\.\d|large|small)\.ogg$", "fire"),
+            Rule(_MT + r"tnt/sounds/tnt_explode\.ogg$", "explosion"),
+            Rule(
+                _MT
+                + r"doors/sounds/doors_(door|steel_door|glass_door|fencegate)_(open|close)\.ogg$",  # noqa: E501
+                "door",
+            ),  # noqa: E501
+            Rule(_MT + r"env_sounds/sounds/env_sounds_water\.\d\.ogg$", "river"),
+        ),
+    ),
+    DebSource(
+        "lincity-ng-data",
+        "GPL-2+",
+        rules=(
+            Rule(r"lincity-ng/sounds/SportsCroud\d\.wav$", "crowd"),
+            Rule(r"lincity-ng/sounds/TraficHigh\d\.wav$", "traffic"),
+            Rule(r"lincity-ng/sounds/TraficLow\d\.wav$", "traffic"),
+            Rule(r"lincity-ng/sounds/RailTrain\d\.wav$", "train"),
+            Rule(r"lincity-ng/sounds/RocketExplosion\d\.wav$", "explosion"),
+        ),
+    ),
+    DebSource(
+        "lmms-common",
+        "GPL-2+",
+        rules=(
+            Rule(_LM + r"instruments/piano\d+\.ogg$", "piano", holdout=True),
+            Rule(_LM + r"instruments/harpsichord\d+\.ogg$", "harpsichord", holdout=True),
+            Rule(_LM + r"instruments/church_organ\d+\.ogg$", "organ", holdout=True),
+            Rule(_LM + r"instruments/steel_guitar01\.ogg$", "acoustic guitar", holdout=True),
+            Rule(_LM + r"latin/latin_guitar\d+\.ogg$", "acoustic guitar", holdout=True),
+            Rule(
+                _LM + r"instruments/steel_guitar_\w+_distorted01\.ogg$",
+                "electric guitar",
+                holdout=True,
+            ),  # noqa: E501
+            Rule(_LM + r"instruments/violin_\w+\.ogg$", "violin", holdout=True),
+            Rule(_LM + r"instruments/cello\d+\.ogg$", "cello", holdout=True),
+            Rule(_LM + r"instruments/flute\d+\.ogg$", "flute", holdout=True),
+            Rule(_LM + r"instruments/trumpet\d+\.ogg$", "trumpet", holdout=True),
+            Rule(
+                _LM
+                + r"drums/(bassdrum|kick|snare|hihat|tom|crash|ride|clap|rim|sidestick|shaker)\w*\.ogg$",  # noqa: E501
+                "drums",
+                holdout=True,
+            ),  # noqa: E501
+            Rule(
+                _LM + r"beats/(break\d+|jungle01|909beat01|house_loop01)\.ogg$",
+                "drums",
+                holdout=True,
+            ),  # noqa: E501
+            Rule(_LM + r"misc/(applause01|raving_crowd01)\.ogg$", "crowd", holdout=True),
+            Rule(_LM + r"effects/explode01\.ogg$", "explosion"),
+        ),
+    ),
+    DebSource(
+        "sonic-pi-samples",
+        "CC0 (mostly; see the package's copyright)",
+        rules=(
+            Rule(
+                _SP
+                + r"(drum_(bass|snare|tom|cymbal|splash|heavy_kick|roll)\w*|bd_\w+|sn_\w+)\.flac$",  # noqa: E501
+                "drums",
+            ),  # noqa: E501
+            Rule(_SP + r"loop_(amen|amen_full|breakbeat)\.flac$", "drums"),
+            Rule(_SP + r"(tabla_\w+|loop_tabla)\.flac$", "tabla"),
+            Rule(_SP + r"perc_door\.flac$", "door", holdout=True),
+            Rule(_SP + r"perc_bell2?\.flac$", "bell"),
+            Rule(_SP + r"guit_(e_fifths|e_slide|em9|harmonics)\.flac$", "electric guitar"),
+        ),
+    ),
+    DebSource(
+        "sound-theme-freedesktop",
+        "GPL-2+ / CC-BY-SA (per file)",
+        rules=(
+            Rule(r"freedesktop/stereo/bell\.oga$", "bell"),
+            Rule(
+                r"freedesktop/stereo/phone-(incoming-call|outgoing-calling)\.oga$",
+                "phone ringing",
+            ),  # noqa: E501
+        ),
+    ),
+    DebSource(
+        "yaru-theme-sound",
+        "CC-BY-SA-4.0",
+        rules=(Rule(r"sounds/Yaru/stereo/bell\.oga$", "bell", holdout=True),),
+    ),
+    DebSource(
+        "oxygen-sounds",
+        "LGPL-3 / CC-BY-SA",
+        rules=(Rule(r"sounds/Oxygen-Im-Phone-Ring\.ogg$", "phone ringing", holdout=True),),
+    ),
+    DebSource(
+        "asterisk-core-sounds-en-wav",
+        "CC-BY-SA-3.0",
+        rules=(Rule(r"sounds/en_US_f_Allison/(dictate/|followme/)?[\w-]+\.wav$", "female speech"),),
+    ),
+    ESPEAK,
+    SpeechSource(
+        "flite",
+        "BSD-like (flite)",
+        "flite",
+        (
+            ("kal", "male speech"),
+            ("slt", "female speech"),
+            ("rms", "male speech"),
+            ("awb", "male speech"),
+        ),
+        count=30,
+        holdout=True,
+    ),
+    MidiSource(
+        "fluid-soundfont-gm",
+        "MIT",
+        "usr/share/sounds/sf2/FluidR3_GM.sf2",
+        GM_INSTRUMENTS,
+        count=40,
+    ),
+    TIMGM,
+    SynthSource("synth-a", "CC0 (generated)", ("beeps", "noise bursts", "clicks", "chirps"), 6),
+    SynthSource("synth-b", "CC0 (generated)", ("beeps", "noise bursts"), 2, holdout=True),
+]
+SOURCES: dict[str, Source] = {s.name: s for s in _ALL_SOURCES}
+
+# The instruments rendered in the `ci` set (timbres from the small TimGM6mb soundfont).
+CI_INSTRUMENTS = tuple(i for i in GM_INSTRUMENTS if i[1] in ("piano", "flute", "drums", "banjo"))
+
+SOURCE_SETS: dict[str, tuple[Source, ...]] = {
+    "synth": (SOURCES["synth-a"], SOURCES["synth-b"]),
+    "ci": (
+        SOURCES["sound-theme-freedesktop"],
+        SOURCES["minetest-data"],
+        dataclasses.replace(ESPEAK, count=6),
+        dataclasses.replace(TIMGM, instruments=CI_INSTRUMENTS, count=3, tunes="builtin"),
+    ),
+    "default": tuple(s for s in SOURCES.values() if not isinstance(s, SynthSource)),
+}
+
+
+def resolve_sources(spec: str) -> tuple[Source, ...]:
+    """`default`, `ci`, `synth` or a comma-separated list of source names.
+
+    Raises:
+        CorpusError: an unknown name (the message lists the known ones).
+    """
+    if spec in SOURCE_SETS:
+        return SOURCE_SETS[spec]
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown or not names:
+        known = ", ".join(list(SOURCE_SETS) + list(SOURCES))
+        raise CorpusError(f"unknown source(s) {unknown or spec!r}; known: {known}")
+    return tuple(SOURCES[n] for n in names)
+
+
+def classify(source: DebSource, path: str) -> Rule | None:
+    """The first rule of `source` whose pattern matches `path`, or None."""
+    for rule in source.rules:
+        if re.search(rule.pattern, path):
+            return rule
+    return None
+
+
+def check_tables() -> None:
+    """Every rule and generator names a known class (run by the tests)."""
+    for source in SOURCES.values():
+        if isinstance(source, DebSource):
+            classes = [r.cls for r in source.rules]
+        elif isinstance(source, SpeechSource):
+            classes = [c for _, c in source.voices]
+        elif isinstance(source, MidiSource):
+            classes = [c for _, c, _ in source.instruments]
+        else:
+            classes = list(source.classes)
+        for cls in classes:
+            if cls not in CLASSES:
+                raise CorpusError(f"source {source.name}: unknown class {cls!r}")
