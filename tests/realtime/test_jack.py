@@ -205,12 +205,16 @@ def test_query_switch_on_the_server_has_no_step(server, bundle):
         time.sleep(0.5)
         timer = threading.Timer(0.8, engine.set_query, args=("dog barking",))
         timer.start()
+        before = engine.stats()
         rec, _ = probe.record(1.6)
+        after = engine.stats()
         timer.join()
     finally:
         p_stream.stop()
         p_stream.close()
         engine.close()
+    if counters(after) != counters(before):  # a dropout's fallback is a step by design
+        pytest.skip(f"server overloaded: dropouts during the window {counters(after)}")
     assert rec[RATE // 4] == pytest.approx(0.5, abs=1e-3)
     assert rec[-1] == pytest.approx(0.125, abs=1e-3)
     fade = hops * 320 * RATE // 32000  # device frames of the cross-fade
