@@ -51,7 +51,7 @@ class LevelMeter(QWidget):
         self.hold_db = FLOOR_DB
         self.setMinimumWidth(18)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.setToolTip(f"{title} level (dBFS)")
+        self.setToolTip(f"{title} level: bar = RMS, line = peak hold (dBFS, floor {FLOOR_DB:g})")
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(22, 160)
@@ -61,7 +61,6 @@ class LevelMeter(QWidget):
         self.peak_db = peak_db
         self.rms_db = rms_db
         self.hold_db = max(peak_db, self.hold_db - PEAK_FALL_DB)
-        self.setToolTip(f"{self.title}: peak {peak_db:.1f} dBFS, RMS {rms_db:.1f} dBFS")
         self.update()
 
     def _y(self, db: float, height: float) -> float:

@@ -28,6 +28,7 @@ from livesep.gui.meters import level_dbfs
 
 POLL_HZ = 30.0  # GUI pulls from the engine this many times per second
 STALL_SECONDS = 2.0  # a running stream that delivers no audio this long is declared lost
+STATS_EVERY = 6  # polls per stats() read: numbers at 5 Hz are readable and cost less
 MONITOR_TRIES = 3  # reads of the monitor taps per poll while the audio thread races them
 MAX_CHANNELS = 2  # device streams open at most stereo (downmixed to one model row)
 
@@ -266,17 +267,21 @@ class EngineController(QObject):
         if engine is None:
             return
         self.polls += 1
+        if self.polls % STATS_EVERY == 1 or STATS_EVERY == 1:
+            self._pull_stats(engine)
+        self._pull_monitor(engine)
+        lost = self._lost_reason(engine)
+        if lost:
+            self.stop()
+            self._fail(f"{lost}; press Start to restart the stream")
+
+    def _pull_stats(self, engine: Any) -> None:
         stats = engine.stats()
         self.last_stats = stats
         self.stats_updated.emit(stats)
         if stats.error and stats.error != self._engine_error:
             self._engine_error = stats.error  # e.g. a query that could not be encoded
             self._fail(f"engine: {stats.error}")
-        self._pull_monitor(engine)
-        lost = self._lost_reason(engine)
-        if lost:
-            self.stop()
-            self._fail(f"{lost}; press Start to restart the stream")
 
     def _pull_monitor(self, engine: Any) -> None:
         # monitor(n) returns the newest n samples; if the audio thread writes a period

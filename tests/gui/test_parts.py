@@ -11,7 +11,7 @@ from livesep.gui.devices import DeviceInfo, find_device, inputs, outputs
 from livesep.gui.meters import FLOOR_DB, level_dbfs
 from livesep.gui.presets import DEFAULT_PRESETS, HISTORY_SIZE, Presets, QueryHistory
 from livesep.gui.settings import GuiState, open_settings, restore_state, save_state
-from livesep.gui.spectrogram import SpectrogramModel, frame_sizes
+from livesep.gui.spectrogram import MAX_ROWS, SpectrogramModel, frame_sizes
 from livesep.gui.stats_panel import ROWS, format_stats
 from livesep.gui.viewmodel import stream_channels, stream_rate
 
@@ -73,19 +73,24 @@ def test_level_dbfs():
     assert level_dbfs(np.zeros(0)) == (FLOOR_DB, FLOOR_DB)
 
 
-def test_spectrogram_finds_a_full_scale_sine_at_its_frequency():
-    rate = 16000
+@pytest.mark.parametrize("rate, n_fft, pool", [(16000, 512, 1), (48000, 2048, 4)])
+def test_spectrogram_finds_a_full_scale_sine_at_its_frequency(rate, n_fft, pool):
     m = SpectrogramModel(rate)
-    assert (m.n_fft, m.hop) == frame_sizes(rate) == (512, 256)
+    assert (m.n_fft, m.hop) == frame_sizes(rate) == (n_fft, n_fft // 2)
+    assert m.pool == pool and m.n_rows == n_fft // 2 // pool <= MAX_ROWS
     t = np.arange(rate) / rate
     x = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
     # Pushed in uneven pieces, as GUI ticks deliver it: frames continue across pushes.
     new = sum(m.push(piece) for piece in np.split(x, [100, 1234, 5000]))
     assert new == 1 + (rate - m.n_fft) // m.hop == m.frames_total
-    column = m.image[-1]
-    assert column.argmax() * rate / m.n_fft == pytest.approx(1000, abs=rate / m.n_fft)
-    assert column.max() == pytest.approx(0.0, abs=0.5)  # full scale -> 0 dB
-    assert np.all(m.image[: m.n_cols - new] == m.image.min())  # older columns untouched
+    column = m.image[:, -1]  # [rows], the newest frame
+    row_hz = pool * rate / n_fft  # Hz per row
+    assert column.argmax() * row_hz == pytest.approx(1000, abs=row_hz)
+    # Full scale -> 0 dB, less Hann scalloping (<= 1.42 dB between bins: 1 kHz is bin 42.7
+    # at 48 kHz / 2048).
+    assert -1.5 <= column.max() <= 0.1
+    assert np.all(m.image[:, : m.n_cols - new] == m.image.min())  # older columns untouched
+    assert m.image.flags.c_contiguous  # pyqtgraph draws it without a copy
 
 
 def test_spectrogram_bounds_work_after_a_stall():

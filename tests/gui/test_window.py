@@ -73,8 +73,8 @@ def test_meters_spectrograms_and_stats_update(qtbot, make_window, bundle, noise_
     # Noise at RMS 0.1 = -20 dBFS in; the "silence" query gives nothing out.
     assert w.input_meter.rms_db == pytest.approx(-20.0, abs=1.5)
     assert w.output_meter.rms_db == FLOOR_DB
-    assert w.input_spec.model.image[-1].mean() > SPEC_FLOOR_DB + 20
-    assert w.output_spec.model.image[-1].max() == SPEC_FLOOR_DB
+    assert w.input_spec.model.image[:, -1].mean() > SPEC_FLOOR_DB + 20
+    assert w.output_spec.model.image[:, -1].max() == SPEC_FLOOR_DB
     stats = w.stats_panel.text()
     assert stats["Provider"] == "CPUExecutionProvider"
     assert stats["Latency"].startswith(f"{c.last_stats.latency_ms:.1f} ms")
