@@ -2,7 +2,8 @@
 
 The folders map onto one namespace (pyproject `package-dir`), which mypy cannot follow
 through an editable install. This builds a tree of symbolic links shaped like the installed
-package under build/typecheck and checks `-p livesep` there.
+package in a private temporary folder (so concurrent runs don't collide) and checks
+`-p livesep` there.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WINGS = ("realtime", "export", "gui", "training")
 
 
-def build_tree() -> Path:
-    tree = ROOT / "build" / "typecheck"
-    shutil.rmtree(tree, ignore_errors=True)
+def build_tree(tree: Path) -> None:
     pkg = tree / "livesep"
     pkg.mkdir(parents=True)
     for item in (ROOT / "core").iterdir():
@@ -26,13 +26,17 @@ def build_tree() -> Path:
             (pkg / item.name).symlink_to(item)
     for wing in WINGS:
         (pkg / wing).symlink_to(ROOT / wing)
-    return tree
 
 
 def main() -> int:
-    tree = build_tree()
-    cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")]
-    return subprocess.call([*cmd, "-p", "livesep"], cwd=tree)
+    tree = Path(tempfile.mkdtemp(prefix="livesep-typecheck-"))
+    try:
+        build_tree(tree)
+        cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")]
+        cache = ["--cache-dir", str(ROOT / ".mypy_cache")]
+        return subprocess.call([*cmd, *cache, "-p", "livesep"], cwd=tree)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
 
 
 if __name__ == "__main__":
