@@ -260,3 +260,26 @@ def test_default_bundle_missing_is_one_line_error(monkeypatch, tmp_path):
         Separator()
     with pytest.raises(BundleError, match="not both"):
         Separator(bundle=tmp_path, checkpoint=tmp_path / "x.ckpt")
+
+
+@pytest.mark.slow
+def test_audiosep_checkpoint_windows(tmp_path):
+    # A randomly initialised ResUNet30 saved the way the released Lightning checkpoint is.
+    import torch
+
+    from livesep.model import ResUNet30
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    state = {f"ss_model.{k}": v for k, v in ResUNet30().state_dict().items()}
+    torch.save({"state_dict": state}, tmp_path / "audiosep.ckpt")
+    sep = Separator(
+        checkpoint=tmp_path / "audiosep.ckpt",
+        encoder=StandInEncoder(dim=512),
+        window=WindowSettings(window_s=1.0, overlap_s=0.25),
+    )
+    for frames in (500, 44100 * 2 + 7):  # shorter than n_fft; several windows at 44.1 kHz
+        x = _tones(2, frames, 44100)
+        (y,) = sep.separate_array(x, 44100, "a tone")
+        assert y.shape == x.shape and np.all(np.isfinite(y))
+        assert np.abs(y).max() > 0  # short inputs are not returned silent
