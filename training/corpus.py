@@ -48,6 +48,8 @@ from livesep.training.debs import PackageStore
 from livesep.training.manifest import write_manifest
 
 MIN_CLIP_S = 0.5  # shorter clips are dropped
+MIN_HIT_S = 0.05  # shorter sounds are dropped; 0.05-0.5 s ones are joined (process_hits)
+HITS_CLIP_S = 4.0  # joined one-shot sounds make clips of about this length
 MAX_CLIP_S = 10.0  # longer ones are cut into ceil(d / 10) equal segments of 5-10 s
 FRAME_S = 0.010  # RMS frame for trimming and loudness
 TRIM_DB = -40.0  # frames this far below the file's loudest frame count as silence
@@ -421,39 +423,108 @@ def segments(x: np.ndarray, rate: int) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-def process_item(
-    item: Item, split: str, options: BuildOptions, all_train: set[str]
-) -> list[dict[str, Any]]:
-    """Decode, clean and write one item's clips; returns their manifest records."""
-    audio, rate = decode(item.file)
+def load_item(item: Item, rate: int) -> np.ndarray:
+    """Decode one item as mono float32 at `rate`.
+
+    Raises:
+        CorpusError: undecodable, or NaN/Inf samples.
+    """
+    audio, got = decode(item.file)
     if not np.all(np.isfinite(audio)):
         raise CorpusError(f"{item.source}:{item.path} has NaN/Inf samples")
-    if rate != options.rate:
-        audio = soxr.resample(audio, rate, options.rate, quality="HQ")  # [T']
+    if got != rate:
+        audio = soxr.resample(audio, got, rate, quality="HQ")  # [T']
+    return audio
+
+
+def _write_clip(
+    item: Item,
+    path: str,
+    name: str,
+    clip: np.ndarray,
+    start: int,
+    split: str,
+    options: BuildOptions,
+    all_train: set[str],
+) -> dict[str, Any]:
     spec = CLASSES[item.cls]
     captions = train_captions(spec) if split == "train" else val_captions(spec, all_train)
-    tag = f"{stable_int(item.source, item.path):016x}"[:8]
-    stem = slug(item.file.stem)
     folder = options.out / "audio" / slug(item.cls)
     folder.mkdir(parents=True, exist_ok=True)
-    records = []
-    for k, (start, clip) in enumerate(segments(audio, options.rate)):
-        pcm = np.clip(np.round(normalise(clip, options.rate) * 32767.0), -32768, 32767)
-        name = f"{slug(item.source)}__{stem}__{tag}_{k:03d}.wav"
-        sf.write(folder / name, pcm.astype(np.int16), options.rate, subtype="PCM_16")
-        records.append(
-            {
-                "path": f"audio/{slug(item.cls)}/{name}",
-                "class": item.cls,
-                "captions": captions,
-                "split": split,
-                "source": {"package": item.source, "version": item.version, "path": item.path},
-                "license": item.license,
-                "duration_s": round(len(clip) / options.rate, 4),
-                "sample_rate": options.rate,
-                "offset_s": round(start / options.rate, 4),
-            }
+    pcm = np.clip(np.round(normalise(clip, options.rate) * 32767.0), -32768, 32767)
+    sf.write(folder / name, pcm.astype(np.int16), options.rate, subtype="PCM_16")
+    return {
+        "path": f"audio/{slug(item.cls)}/{name}",
+        "class": item.cls,
+        "captions": captions,
+        "split": split,
+        "source": {"package": item.source, "version": item.version, "path": path},
+        "license": item.license,
+        "duration_s": round(len(clip) / options.rate, 4),
+        "sample_rate": options.rate,
+        "offset_s": round(start / options.rate, 4),
+    }
+
+
+def process_item(
+    item: Item, audio: np.ndarray, split: str, options: BuildOptions, all_train: set[str]
+) -> list[dict[str, Any]]:
+    """Cut one decoded item into clean clips, write them; returns their manifest records."""
+    tag = f"{stable_int(item.source, item.path):016x}"[:8]
+    stem = slug(item.file.stem)
+    return [
+        _write_clip(
+            item,
+            item.path,
+            f"{slug(item.source)}__{stem}__{tag}_{k:03d}.wav",
+            clip,
+            start,
+            split,
+            options,
+            all_train,
         )
+        for k, (start, clip) in enumerate(segments(audio, options.rate))
+    ]
+
+
+def process_hits(
+    hits: list[tuple[Item, np.ndarray]],
+    split: str,
+    options: BuildOptions,
+    all_train: set[str],
+) -> list[dict[str, Any]]:
+    """Join short one-shot sounds (< 0.5 s once trimmed) of one class, package and split.
+
+    A footstep, a pickaxe strike or a bell ding alone is too short to train on; in turn,
+    in a seeded order, with 0.1-0.6 s gaps, they make clips of about 4 s. Each file is in
+    one clip only, and the clip's source path lists its files (joined by " + ").
+    """
+    rate = options.rate
+    hits = sorted(hits, key=lambda h: stable_int(options.seed, h[0].source, h[0].path))
+    first = hits[0][0]
+    rng = np.random.default_rng([options.seed, stable_int(first.source, first.cls, split)])
+    # Each hit followed by its seeded gap; a clip closes once it reaches HITS_CLIP_S.
+    groups: list[list[tuple[Item, np.ndarray]]] = [[]]
+    length = 0
+    for item, hit in hits:
+        gap = np.zeros(int(rng.uniform(0.1, 0.6) * rate), np.float32)
+        groups[-1].append((item, np.concatenate([normalise(hit, rate), gap])))
+        length += len(hit) + len(gap)
+        if length >= HITS_CLIP_S * rate:
+            groups.append([])
+            length = 0
+    if len(groups) > 2 and length < HITS_CLIP_S * rate / 2:
+        tail = groups.pop()
+        groups[-1] += tail  # a short remainder joins the clip before it
+    records = []
+    for k, group in enumerate(g for g in groups if g):
+        clip = trim(np.concatenate([h for _, h in group]), rate)  # [T], no trailing gap
+        if len(clip) < MIN_CLIP_S * rate:
+            continue
+        paths = " + ".join(item.path for item, _ in group)
+        tag = f"{stable_int(first.source, paths):016x}"[:8]
+        name = f"{slug(first.source)}__hits__{tag}_{k:03d}.wav"
+        records.append(_write_clip(first, paths, name, clip, 0, split, options, all_train))
     return records
 
 
@@ -515,15 +586,25 @@ def build_corpus(options: BuildOptions, log: Log = _stderr) -> BuildReport:
         splits = assign_splits(items, options.seed)
         all_train = {c for spec in CLASSES.values() for c in train_captions(spec)}
         records: list[dict[str, Any]] = []
+        hits: dict[tuple[str, str, str], list[tuple[Item, np.ndarray]]] = defaultdict(list)
         for n, item in enumerate(items, start=1):
+            split = splits[(item.source, item.path)]
             try:
-                records += process_item(item, splits[(item.source, item.path)], options, all_train)
+                audio = load_item(item, options.rate)
             except CorpusError as exc:
                 report.skipped.append(
                     {"source": item.source, "path": item.path, "reason": str(exc)}
                 )
+                continue
+            short = trim(audio, options.rate)
+            if MIN_HIT_S * options.rate <= len(short) < MIN_CLIP_S * options.rate:
+                hits[(item.cls, split, item.source)].append((item, short))
+            else:
+                records += process_item(item, audio, split, options, all_train)
             if n % 200 == 0:
                 log(f"processed {n}/{len(items)} files, {len(records)} clips")
+        for (_, split, _), group in sorted(hits.items()):
+            records += process_hits(group, split, options, all_train)
     kept = cap_records(records, options.max_per_class, options.seed)
     kept_paths = {r["path"] for r in kept}
     for r in records:

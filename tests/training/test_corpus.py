@@ -18,6 +18,7 @@ from livesep.training.corpus import (
     build_corpus,
     cap_records,
     normalise,
+    process_hits,
     segments,
 )
 from livesep.training.corpus_sources import (
@@ -56,8 +57,9 @@ def check_corpus(out: Path, rate: int) -> list[dict]:
         assert info.subtype == "PCM_16"
         assert abs(info.frames / rate - r["duration_s"]) < 1e-3
         assert 0.5 <= r["duration_s"] <= 10.0 + 1e-6
-        key = (r["source"]["package"], r["source"]["path"])
-        assert split_of_file.setdefault(key, r["split"]) == r["split"], key  # one split/file
+        for file in r["source"]["path"].split(" + "):  # joined one-shot sounds list theirs
+            key = (r["source"]["package"], file)
+            assert split_of_file.setdefault(key, r["split"]) == r["split"], key  # 1 split/file
         assert r["class"] in classes
         if r["split"] == "train":
             assert CLASSES[r["class"]].role != ZEROSHOT
@@ -240,6 +242,22 @@ def test_segments_trim_cut_and_drop() -> None:
     assert np.max(np.abs(normalise(spiky, RATE))) <= 0.97 + 1e-9
 
 
+def test_short_hits_are_joined_once_each(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    hits = [
+        (_item("pkg", f"step{i}.ogg", "footsteps"), 0.1 * rng.standard_normal(RATE // 5))
+        for i in range(30)
+    ]  # 30 x 0.2 s
+    options = BuildOptions(out=tmp_path, rate=RATE)
+    records = process_hits(hits, "train", options, set())
+    listed = [p for r in records for p in r["source"]["path"].split(" + ")]
+    assert sorted(listed) == sorted(i.path for i, _ in hits)  # every file exactly once
+    assert all(0.5 <= r["duration_s"] <= 6.0 for r in records) and len(records) >= 2
+    total = sum(r["duration_s"] for r in records)
+    assert 30 * 0.2 + 20 * 0.1 <= total <= 30 * 0.2 + 30 * 0.6  # hits plus gaps
+    assert records == process_hits(hits[::-1], "train", options, set())  # order-free, seeded
+
+
 def test_cap_spreads_over_files() -> None:
     def rec(cls: str, split: str, file: str, k: int) -> dict:
         return {
@@ -299,6 +317,7 @@ def test_package_sources_build(tmp_path: Path) -> None:
     build = json.loads((tmp_path / "build.json").read_text())
     assert build["packages"]["minetest-data"]["version"]
     assert all(r["source"]["version"] for r in records)
+    assert any(" + " in r["source"]["path"] for r in records if r["class"] == "footsteps")
 
 
 @pytest.mark.slow
