@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 
 from livesep import __version__
@@ -43,10 +45,25 @@ PLANNED = {
 
 
 def _exists(module_path: str) -> bool:
+    """Whether a command's module is installed, without importing its package.
+
+    `find_spec("livesep.gui.cli")` would run `livesep/gui/__init__.py` (Qt); look for the
+    module file in the parent package's search path instead.
+    """
+    name = module_path.split(":")[0]
+    parent, _, leaf = name.rpartition(".")
     try:
-        return importlib.util.find_spec(module_path.split(":")[0]) is not None
+        if not parent:
+            return importlib.util.find_spec(name) is not None
+        spec = importlib.util.find_spec(parent)
     except ImportError:
         return False
+    if spec is None or spec.submodule_search_locations is None:
+        return False
+    return any(
+        (Path(loc) / f"{leaf}.py").exists() or (Path(loc) / leaf / "__init__.py").exists()
+        for loc in spec.submodule_search_locations
+    )
 
 
 def available_commands() -> dict[str, str]:
@@ -126,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"livesep {top.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`livesep bundle info X | head`): not an error of ours.
+        # Point stdout at /dev/null so the interpreter's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
