@@ -10,6 +10,7 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
 from livesep.errors import LivesepError
+from livesep.gui.devices import find_device
 from livesep.gui.main_window import MainWindow
 from livesep.gui.settings import APPLICATION, ORGANIZATION, open_settings
 from livesep.gui.viewmodel import EngineController
@@ -55,24 +56,20 @@ def build_window(opts: LaunchOptions, controller: EngineController | None = None
         state.query = opts.query
     if opts.input_file is not None:
         state.input_file = opts.input_file
+    missing = []
     for attr in ("input_device", "output_device"):
         spec = getattr(opts, attr)
         if spec:
-            state.__setattr__(attr, _device_key(window, spec))
+            dev = find_device(window.audio_panel.devices, spec)
+            setattr(state, attr, dev.key if dev else "")
+            if dev is None:
+                missing.append(spec)
     window.apply_state(state)
-    if opts.autostart:
+    if missing:  # starting on other devices than the ones asked for would surprise
+        window.show_error(f"audio device {missing[0]!r} not found; pick one and press Start")
+    elif opts.autostart:
         window.start_stream()
     return window
-
-
-def _device_key(window: MainWindow, spec: str) -> str:
-    from livesep.gui.devices import find_device
-
-    dev = find_device(window.audio_panel.devices, spec)
-    if dev is None:
-        window.show_error(f"audio device {spec!r} not found; using the system default")
-        return ""
-    return dev.key
 
 
 def save_screenshot(window: MainWindow, path: str | Path) -> None:

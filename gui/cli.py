@@ -10,14 +10,14 @@ HELP = "desktop application: pick devices and a bundle, type a query, hear it se
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bundle", help="model bundle directory (default: the last one used)")
+    parser.add_argument("--bundle", help="model bundle directory (else the last one used)")
     parser.add_argument("--input", dest="input_device", help="input device (index or name)")
     parser.add_argument("--output", dest="output_device", help="output device (index or name)")
     parser.add_argument("--query", help="text query to start with")
     parser.add_argument(
         "--input-file", help="play this file through the engine instead of an input device"
     )
-    parser.add_argument("--settings", help="settings ini file (default: the per-user store)")
+    parser.add_argument("--settings", help="settings ini file (else the per-user store)")
     parser.add_argument(
         "--screenshot", help="save a PNG of the window, then exit (needs --quit-after)"
     )

@@ -197,3 +197,10 @@ def test_preset_double_click_and_empty_query(qtbot, make_window, bundle):
     q.query_edit.setText("   ")
     qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
     assert "empty query" in w.error_box.text() and w.controller.query == "dog barking"
+
+
+def test_unknown_device_name_is_reported_and_the_app_keeps_running(make_window, bundle):
+    w = make_window(bundle=str(bundle.path), input_device="no such microphone")
+    assert "'no such microphone' not found" in w.error_box.text()
+    assert not w.controller.running  # not silently started on another device
+    assert w.audio_panel.start_button.isEnabled() and w.audio_panel.selected_input() is None
