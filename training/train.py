@@ -13,6 +13,7 @@ run continues exactly where the interrupted one was.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -302,8 +303,17 @@ def _means(by_class: dict[tuple[str, str], list[float]]) -> list[float]:
 # ---------------------------------------------------------------- the loop
 
 
-def _autocast(device: torch.device, enabled: bool) -> torch.autocast:
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
+def use_bf16(setting: bool | str, device: torch.device) -> bool:
+    """Resolve the `bf16` config: "auto" is on only where bf16 has hardware support."""
+    if setting != "auto":
+        return bool(setting)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def _autocast(device: torch.device, enabled: bool | str) -> torch.autocast:
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bool(enabled))
 
 
 def train_step(
@@ -361,6 +371,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> nn.M
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     device = _pick_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
+    cfg = dataclasses.replace(cfg, bf16=use_bf16(cfg.bf16, device))
     dinfo = distributed.init(device.type)
     master = distributed.is_master()
     out_dir = Path(cfg.out_dir)

@@ -36,6 +36,7 @@ def test_yaml_and_dotted_overrides(tmp_path: Path) -> None:
         (["optim.schedule=linear"], "optim.schedule"),
         (["mix.silence_prob=2"], "mix.silence_prob"),
         (["novalue"], "dotted.key=value"),
+        (["bf16=maybe"], "config key bf16"),
     ],
 )
 def test_bad_config_names_the_key(overrides: list[str], message: str) -> None:
@@ -139,3 +140,10 @@ def test_cli_trains_and_reports_bad_keys(
     assert any((run / "tb").iterdir())  # TensorBoard event file
     assert cli_main([*args, "optim.lrr=3"]) == 1
     assert "optim.lrr" in capsys.readouterr().err
+
+
+def test_default_config_builds_the_default_streaming_model() -> None:
+    cfg = load_config(TINY.parent / "default.yaml")
+    model = build_separator(cfg, 384)
+    assert model.family == "streaming" and model.config.sample_rate == cfg.data.sample_rate
+    assert cfg.bf16 == "auto" and cfg.data.corpus == "corpus"
