@@ -114,7 +114,7 @@ class PackageStore:
                 zip_path.unlink()  # 0ad's public.zip is 3 GB; keep only its audio
             done.write_text(version)
         base = root / (archive + ".d") if archive else root
-        return Unpacked(package, version, base, _list_files(base, archive))
+        return Unpacked(package, version, base, _list_files(base))
 
     def _installed(self, package: str, version: str, archive: str | None, prefix: str) -> Unpacked:
         if archive:
@@ -125,7 +125,7 @@ class PackageStore:
                 shutil.rmtree(root, ignore_errors=True)
                 _extract_zip(Path("/") / archive, base, prefix)
                 done.write_text(version)
-            return Unpacked(package, version, base, _list_files(base, archive))
+            return Unpacked(package, version, base, _list_files(base))
         listed = _run(["dpkg", "-L", package]).splitlines()
         files = sorted(
             p.lstrip("/")
@@ -223,7 +223,7 @@ def _extract_zip(zip_path: Path, dest: Path, prefix: str) -> None:
                 archive.extract(info, dest)
 
 
-def _list_files(base: Path, archive: str | None) -> tuple[str, ...]:
+def _list_files(base: Path) -> tuple[str, ...]:
     files = sorted(
         str(p.relative_to(base)) for p in base.rglob("*") if p.is_file() or p.is_symlink()
     )
