@@ -137,6 +137,24 @@ class Bundle:
 # Loading
 
 
+def default_bundle_path() -> Path:
+    """The bundle used when none is named: `$LIVESEP_BUNDLE`, else `models/default/`.
+
+    `models/default/` is the bundle shipped in the source tree (an editable install, as the
+    README sets up, finds it next to `core/`).
+
+    Raises:
+        BundleError: no bundle is there.
+    """
+    env = os.environ.get("LIVESEP_BUNDLE")
+    path = Path(env) if env else Path(__file__).resolve().parent.parent / "models" / "default"
+    if not (path / MANIFEST).is_file():
+        raise BundleError(
+            f"{path}: no default bundle here; name one with --bundle PATH (or set LIVESEP_BUNDLE)"
+        )
+    return path
+
+
 def load_bundle(path: str | os.PathLike[str], check_graphs: bool = True) -> Bundle:
     """Read and validate the bundle directory `path`.
 

@@ -43,14 +43,12 @@ from livesep.audio import (
     as_channels_first,
     check_output,
 )
-from livesep.bundle import Bundle, load_bundle
+from livesep.bundle import Bundle, default_bundle_path, load_bundle
 from livesep.errors import AudioError, BundleError, QueryError
 from livesep.runner import OfflineRunner, StepRunner
 
 Mode = Literal["extract", "remove"]
 MODES = ("extract", "remove")
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_BUNDLE = REPO_ROOT / "models" / "default"
 WINDOW_S = 10.0  # seconds per window of a non-causal model (the official training clips are 5 s)
 OVERLAP_S = 2.0  # seconds of cross-fade between consecutive windows
 ARRAY_BLOCK = READ_BLOCK  # frames per block when separating an in-memory array
@@ -345,12 +343,7 @@ class Separator:
 
     def _load_bundle(self, bundle: Bundle | str | os.PathLike[str] | None) -> None:
         if bundle is None:
-            if not (DEFAULT_BUNDLE / "manifest.json").is_file():
-                raise BundleError(
-                    f"{DEFAULT_BUNDLE}: no default bundle yet; name a model with "
-                    "--bundle PATH or --checkpoint PATH"
-                )
-            bundle = DEFAULT_BUNDLE
+            bundle = default_bundle_path()
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
         self.model_rate = self.bundle.sample_rate
         self.min_length = self.bundle.n_fft

@@ -8,7 +8,6 @@ over TCP on 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import socketserver
 import sys
@@ -19,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from livesep.errors import AudioError, BundleError, LivesepError
+from livesep.bundle import default_bundle_path
+from livesep.errors import AudioError, LivesepError
 
 HELP = "separate a live audio input by description"
 STATS_EVERY_S = 5.0  # seconds between status lines on stderr
@@ -44,23 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control-port", type=int, help="TCP port on 127.0.0.1 for commands")
     parser.add_argument("--input-file", help="process this file instead of a device")
     parser.add_argument("--output-file", help="where --input-file's result goes")
-
-
-def default_bundle() -> Path:
-    """The default bundle, resolved the way `livesep separate` does when core offers it."""
-    for module, name in (
-        ("livesep.separate", "default_bundle_path"),
-        ("livesep.bundle", "default_bundle_path"),
-    ):
-        try:
-            func = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        return Path(func())
-    path = Path(__file__).resolve().parent.parent / "models" / "default"
-    if not path.is_dir():
-        raise BundleError(f"{path}: no default bundle; pass --bundle")
-    return path
 
 
 def apply_command(engine: Any, line: str) -> str:
@@ -121,7 +104,7 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
     from livesep.realtime.engine import Engine
 
     engine = Engine(
-        args.bundle or default_bundle(),
+        args.bundle or default_bundle_path(),
         device_rate=device_rate,
         channels=args.channels,
         channel_mode=args.channel_mode,

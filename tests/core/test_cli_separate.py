@@ -9,7 +9,6 @@ import pytest
 import soundfile as sf
 from helpers.tiny_bundle import make_delay_bundle
 
-import livesep.separate as sep_module
 from livesep.audio import read_audio, write_audio
 from livesep.cli import main
 from livesep.commands.separate import slug
@@ -151,10 +150,10 @@ def test_batch_csv_errors(bundle, tmp_path, capsys):
 
 def test_model_errors_are_one_line(bundle, tmp_path, capsys, monkeypatch):
     src = write_audio(tmp_path / "in.wav", _noise(1, 100), 16000)
-    monkeypatch.setattr(sep_module, "DEFAULT_BUNDLE", tmp_path / "models" / "default")
+    monkeypatch.setenv("LIVESEP_BUNDLE", str(tmp_path / "models" / "default"))
     assert main(["separate", str(src), "-q", "speech"]) == 1
     err = capsys.readouterr().err.strip()
-    assert "no default bundle yet" in err and len(err.splitlines()) == 1
+    assert "no default bundle here" in err and len(err.splitlines()) == 1
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "manifest.json").write_text(json.dumps({"format": "livesep-bundle"}))

@@ -9,7 +9,6 @@ import soundfile as sf
 from helpers.tiny_bundle import DEFAULT_GAINS, DIM, make_delay_bundle
 
 import livesep
-import livesep.separate as sep_module
 from livesep.audio import read_audio, write_audio
 from livesep.errors import AudioError, BundleError, QueryError
 from livesep.separate import Separator, WindowEngine, WindowSettings, fade_weights
@@ -255,8 +254,8 @@ def test_module_is_callable_api(bundles, tmp_path):
 
 
 def test_default_bundle_missing_is_one_line_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(sep_module, "DEFAULT_BUNDLE", tmp_path / "models" / "default")
-    with pytest.raises(BundleError, match="no default bundle yet"):
+    monkeypatch.setenv("LIVESEP_BUNDLE", str(tmp_path / "models" / "default"))
+    with pytest.raises(BundleError, match="no default bundle here"):
         Separator()
     with pytest.raises(BundleError, match="not both"):
         Separator(bundle=tmp_path, checkpoint=tmp_path / "x.ckpt")
