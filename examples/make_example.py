@@ -27,7 +27,10 @@ TEXT = (
     "Good evening. Tonight we take a walk along the old harbour, where the fishing boats "
     "come home before the storm, and the lights go on one by one."
 )
-OUT = Path(__file__).resolve().parent / "speech_and_drums.wav"
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "speech_and_drums.wav"
+STEMS = HERE / "stems"  # the two sources, mono: left = speech + 0.8 drums, right = speech + drums
+DRUMS_GAIN = (0.8, 1.0)  # drums level in the left and right channels
 
 
 def _load(path: Path) -> np.ndarray:
@@ -56,9 +59,19 @@ def main() -> None:
         drums = _fit(_load(drums_wav), n)  # [T]
     speech *= 0.3 / (np.abs(speech).max() + 1e-9)
     drums *= 0.3 / (np.abs(drums).max() + 1e-9)
-    mix = np.stack([speech + 0.8 * drums, speech + 1.0 * drums], axis=1)  # [T, 2]
-    sf.write(OUT, mix, RATE, subtype="PCM_16")
-    print(f"wrote {OUT} ({SECONDS} s, {RATE} Hz, stereo)")
+    speech = _pcm16(speech)
+    drums = _pcm16(drums)
+    mix = np.stack([speech + g * drums for g in DRUMS_GAIN], axis=1)  # [T, 2]
+    sf.write(OUT, mix, RATE, subtype="FLOAT")
+    STEMS.mkdir(exist_ok=True)
+    sf.write(STEMS / "speech.wav", speech, RATE, subtype="PCM_16")
+    sf.write(STEMS / "drums.wav", drums, RATE, subtype="PCM_16")
+    print(f"wrote {OUT} ({SECONDS} s, {RATE} Hz, stereo) and its stems in {STEMS}")
+
+
+def _pcm16(x: np.ndarray) -> np.ndarray:
+    """Round to 16-bit steps so the stems stored as PCM_16 sum exactly to the mixture."""
+    return (np.round(x * 32768.0) / 32768.0).astype(np.float32)
 
 
 if __name__ == "__main__":
