@@ -311,6 +311,8 @@ class Separator:
         checkpoint: an official AudioSep (ResUNet30) Lightning checkpoint; needs torch.
         clap_checkpoint: CLAP text-encoder checkpoint for `checkpoint` (default: the
             AudioSep checkpoint itself, which carries the CLAP text weights).
+        clap_tokenizer: folder with RoBERTa's `vocab.json` + `merges.txt` for CLAP
+            (default: "roberta-base" from the local Hugging Face cache).
         encoder: a ready text encoder (anything with `name`, `dim`, `embed`), e.g. a test
             stand-in; default: the bundle's encoder via `livesep.text.get_encoder`.
         providers, threads: ONNX Runtime settings (see `livesep.runner`).
@@ -322,6 +324,7 @@ class Separator:
         bundle: Bundle | str | os.PathLike[str] | None = None,
         checkpoint: str | os.PathLike[str] | None = None,
         clap_checkpoint: str | os.PathLike[str] | None = None,
+        clap_tokenizer: str | os.PathLike[str] | None = None,
         encoder: Any = None,
         providers: Sequence[str] | None = None,
         threads: int = 1,
@@ -334,6 +337,7 @@ class Separator:
         self._runners: dict[int, StepRunner] = {}
         self._encoder = encoder
         self._window_fn: WindowFn | None = None
+        self._clap_tokenizer = clap_tokenizer
         if checkpoint is not None:
             self._load_checkpoint(Path(checkpoint), clap_checkpoint)
         else:
@@ -374,6 +378,7 @@ class Separator:
             options: dict[str, Any] = {}
             if self.encoder_name == "clap":
                 options["checkpoint"] = getattr(self, "_clap_checkpoint", None)
+                options["tokenizer_dir"] = self._clap_tokenizer
             elif self.encoder_name == "minilm-onnx" and self.bundle is not None:
                 options["path"] = self.bundle.path
             self._encoder = EmbeddingCache(get_encoder(self.encoder_name, **options))

@@ -59,6 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--bundle", help="model bundle directory (default: models/default/)")
     model.add_argument("--checkpoint", help="official AudioSep ResUNet30 checkpoint (torch)")
     parser.add_argument("--clap-checkpoint", help="CLAP text encoder for --checkpoint")
+    parser.add_argument(
+        "--clap-tokenizer",
+        help="folder with RoBERTa's vocab.json + merges.txt for CLAP "
+        "(default: roberta-base from the local Hugging Face cache)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -145,8 +150,8 @@ def _seconds(path: Path) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.clap_checkpoint and not args.checkpoint:
-        raise LivesepError("--clap-checkpoint needs --checkpoint")
+    if (args.clap_checkpoint or args.clap_tokenizer) and not args.checkpoint:
+        raise LivesepError("--clap-checkpoint and --clap-tokenizer need --checkpoint")
     if args.batch:
         if args.inputs or args.query or args.output:
             raise LivesepError("--batch takes its inputs, queries and outputs from the CSV")
@@ -157,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         bundle=args.bundle,
         checkpoint=args.checkpoint,
         clap_checkpoint=args.clap_checkpoint,
+        clap_tokenizer=args.clap_tokenizer,
         threads=args.threads,
     )
     return run_jobs(separator, jobs, args.overwrite, quiet=args.quiet)

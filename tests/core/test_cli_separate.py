@@ -161,7 +161,9 @@ def test_model_errors_are_one_line(bundle, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert "format_version None not supported" in err and len(err.splitlines()) == 1
     assert main(["separate", str(src), "-q", "x", "--clap-checkpoint", str(src)]) == 1
-    assert "--clap-checkpoint needs --checkpoint" in capsys.readouterr().err
+    assert "--clap-checkpoint and --clap-tokenizer need --checkpoint" in capsys.readouterr().err
+    assert main(["separate", str(src), "-q", "x", "--clap-tokenizer", str(tmp_path)]) == 1
+    assert "need --checkpoint" in capsys.readouterr().err
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".wav" and p != src]
 
 
