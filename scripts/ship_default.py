@@ -1,0 +1,136 @@
+"""Evaluate a training run and ship it as the default bundle (models/default).
+
+    python scripts/ship_default.py --run runs/default --corpus corpus \
+        --bench bench/val16k --out models/default --report docs/default_model
+
+1. Scores the run's `last.pt` (torch, whole clip: identical to the streaming graph, which
+   `livesep export` verifies to 1e-4) on the bench built from the corpus's held-out
+   packages and zero-shot classes: SDR, SDRi, SI-SDR per class, the wrong-query control and
+   the ideal-ratio-mask oracle; writes report.json / report.md / PNGs to --report.
+2. Exports the bundle with the preset queries' embeddings cached, the provenance (corpus
+   packages, training config, steps, wall time, machine) and the figures in its manifest.
+3. Keeps what a later session needs to continue: the model weights (weights_only) under
+   models/checkpoints/, and the full training state (optimizer, RNG) xz-compressed there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import os
+import platform
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from livesep.export.bundle_export import export_bundle
+from livesep.model import load_checkpoint, save_checkpoint
+from livesep.training import evaluate as ev
+
+PRESETS = [
+    "a man speaking",
+    "a woman speaking",
+    "speech",
+    "drums",
+    "piano",
+    "violin",
+    "acoustic guitar",
+    "birdsong",
+    "rain",
+    "wind",
+    "footsteps",
+    "fire crackling",
+]
+
+
+def class_means(report: dict[str, Any], classes: list[str], key: str) -> float:
+    values = [report["classes"][c][key] for c in classes if key in report["classes"].get(c, {})]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def summarise(report: dict[str, Any], corpus: Path) -> dict[str, Any]:
+    roles = json.loads((corpus / "classes.json").read_text())
+    scored = list(report["classes"])
+    seen = [c for c in scored if roles.get(c, {}).get("role") != "zeroshot"]
+    zero = [c for c in scored if roles.get(c, {}).get("role") == "zeroshot"]
+    out: dict[str, Any] = {"bench": report["bench"], "items": report["overall"]["items"]}
+    for name, group in (("seen", seen), ("zeroshot", zero)):
+        out[name] = {
+            key: round(class_means(report, group, key), 2)
+            for key in ("sdri", "si_sdri", "sdr", "si_sdr", "wrong_sdri", "oracle_sdri")
+        }
+        out[name]["classes"] = len(group)
+        out[name]["query_sensitivity"] = round(out[name]["sdri"] - out[name]["wrong_sdri"], 2)
+    out["per_class_sdri"] = {c: round(report["classes"][c]["sdri"], 2) for c in scored}
+    return out
+
+
+def provenance(run: Path, corpus: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    build = json.loads((corpus / "build.json").read_text())
+    start = (run / "config.yaml").stat().st_mtime
+    end = (run / "last.pt").stat().st_mtime
+    return {
+        "trained_by": "livesep train --config configs/default.yaml",
+        "train_config": extra.get("train_config"),
+        "steps": int(extra.get("step", 0)),
+        "wall_time_h": round((end - start) / 3600, 2),
+        "machine": f"{platform.machine()} {platform.processor() or ''} "
+        f"{os.cpu_count()} CPUs, torch {torch.__version__}, no GPU".strip(),
+        "corpus": {
+            "builder": "livesep data build --out corpus --sources default "
+            "--max-per-class 400 --seed 0",
+            "packages": build.get("packages", build.get("sources")),
+            "clips": build.get("clips"),
+        },
+    }
+
+
+def keep_checkpoints(run: Path, dest: Path, step: int) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    model, extra = load_checkpoint(run / "last.pt")
+    save_checkpoint(dest / "default.pt", model, step=step, train_config=extra["train_config"])
+    with (
+        (run / "last.pt").open("rb") as src,
+        lzma.open(dest / "default-train-state.pt.xz", "wb") as out,
+    ):
+        shutil.copyfileobj(src, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, default=Path("runs/default"))
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"))
+    parser.add_argument("--bench", type=Path, default=Path("bench/val16k"))
+    parser.add_argument("--out", type=Path, default=Path("models/default"))
+    parser.add_argument("--report", type=Path, default=Path("docs/default_model"))
+    parser.add_argument("--checkpoints", type=Path, default=Path("models/checkpoints"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    model, extra = load_checkpoint(args.run / "last.pt")
+    separate, rate = ev.checkpoint_separator(args.run / "last.pt")
+    report = ev.evaluate(separate, ev.read_bench(args.bench), rate)
+    ev.write_report(report, args.report, title=f"default model, step {extra['step']}")
+    figures = summarise(report, args.corpus)
+    print(json.dumps({k: v for k, v in figures.items() if k != "per_class_sdri"}, indent=1))
+
+    export_bundle(
+        model,
+        args.out,
+        encoder="minilm",
+        name="default",
+        queries=PRESETS,
+        provenance=provenance(args.run, args.corpus, extra),
+        metrics=figures,
+        overwrite=True,
+    )
+    keep_checkpoints(args.run, args.checkpoints, int(extra["step"]))
+    print(f"shipped {args.out}; report in {args.report}; checkpoints in {args.checkpoints}")
+
+
+if __name__ == "__main__":
+    main()
