@@ -243,6 +243,24 @@ class StepRunner:
             for name, buf in zip(self._names, current, strict=True)
         }
 
+    def load_states(self, states: dict[str, np.ndarray]) -> None:
+        """Continue from `states` (as `states()` returns them), in place (buffers stay bound).
+
+        Raises:
+            ValueError: a state is missing or has the wrong shape.
+        """
+        current = self._sets[self._parity]
+        for name, buf in zip(self._names, current, strict=True):
+            value = np.ascontiguousarray(states[name], dtype=np.float32)
+            on_cpu = isinstance(buf, np.ndarray)
+            expected = tuple(buf.shape) if on_cpu else tuple(buf.shape())
+            if value.shape != expected:
+                raise ValueError(f"state {name}: shape {value.shape}, expected {expected}")
+            if on_cpu:
+                np.copyto(buf, value)
+            else:
+                buf.update_inplace(value)
+
 
 class OfflineRunner:
     """Runs a bundle's non-causal `offline` graph: (mixture[B, T], embedding[B, D]) -> [B, T]."""

@@ -62,21 +62,8 @@ def default_runner(bundle: Bundle, batch: int, providers: Any = None, threads: i
 
 
 def fork_state(src: Any, dst: Any) -> None:
-    """Make runner `dst` continue from `src`'s current state (same batch size).
-
-    Uses `dst.load_states` when the runner has it, else writes the current state set of a
-    `livesep.runner.StepRunner` in place (its buffers stay bound).
-    """
-    states = src.states()  # name -> [B, *shape] copies
-    if hasattr(dst, "load_states"):
-        dst.load_states(states)
-        return
-    current = dst._sets[dst._parity]
-    for name, buf in zip(dst._names, current, strict=True):
-        if isinstance(buf, np.ndarray):
-            np.copyto(buf, states[name])
-        else:
-            buf.update_inplace(np.ascontiguousarray(states[name]))
+    """Make runner `dst` continue from `src`'s current state (same batch size)."""
+    dst.load_states(src.states())
 
 
 class Engine:

@@ -95,3 +95,19 @@ def test_offline_runner(bundle):
     x = np.random.default_rng(2).standard_normal((2, 1000)).astype(np.float32)
     est = OfflineRunner(bundle)(x, _two_queries(bundle))
     np.testing.assert_allclose(est, x * np.array([[1.0], [0.25]], np.float32), rtol=1e-6)
+
+
+@pytest.mark.parametrize("io_binding", [True, False])
+def test_load_states_continues_another_runners_stream(bundle, io_binding):
+    """A second runner loaded with the first one's states produces the same continuation."""
+    x = np.random.default_rng(3).standard_normal((1, 20 * bundle.hop)).astype(np.float32)
+    first = StepRunner(bundle, io_binding=io_binding)
+    second = StepRunner(bundle, io_binding=io_binding)
+    for runner in (first, second):
+        runner.set_embedding(np.eye(1, bundle.encoder_dim, dtype=np.float32))
+    first.process(x[:, : 10 * bundle.hop])
+    second.load_states(first.states())
+    tail = x[:, 10 * bundle.hop :]
+    np.testing.assert_array_equal(second.process(tail), first.process(tail))
+    with pytest.raises(ValueError, match="shape"):
+        second.load_states({name: v[:, :1] for name, v in first.states().items()})
