@@ -253,20 +253,21 @@ class Pipeline:
         rate: int,
         model_rate: int,
         channels: int,
-        queries: int,
-        mode: Mode,
+        modes: Sequence[Mode],
     ) -> None:
+        """`modes`: one per query, "extract" or "remove" (mixture - target)."""
         self.engine = make_engine()
-        self.channels, self.queries, self.mode = channels, queries, mode
+        self.channels, self.queries = channels, len(modes)
+        self.remove = np.array([m == "remove" for m in modes])  # [Q] bool
         self.down = StreamResampler(rate, model_rate, channels)
-        self.up = StreamResampler(model_rate, rate, queries * channels)
+        self.up = StreamResampler(model_rate, rate, self.queries * channels)
         self.mixture = _Fifo(channels)  # input kept until its output is ready (remove)
         self.n_in = 0
         self.n_out = 0
 
     def push(self, x: np.ndarray) -> np.ndarray:
         self.n_in += x.shape[1]
-        if self.mode == "remove":
+        if self.remove.any():
             self.mixture.put(x)
         return self._emit(self.up.push(self.engine.push(self.down.push(x))))
 
@@ -283,8 +284,9 @@ class Pipeline:
         y = y[:, : self.n_in - self.n_out]  # [B, m]
         self.n_out += y.shape[1]
         out = y.reshape(self.queries, self.channels, -1)  # [Q, C, m]
-        if self.mode == "remove":
-            out = self.mixture.take(out.shape[-1])[None] - out
+        if self.remove.any():
+            mixture = self.mixture.take(out.shape[-1])  # [C, m]
+            out[self.remove] = mixture[None] - out[self.remove]
         return out
 
 
@@ -434,18 +436,23 @@ class Separator:
     ) -> Iterator[np.ndarray]:
         """Separate a signal given as [C, n] blocks; yields [Q, C, m] output blocks.
 
-        The outputs concatenated along time have the input's length and rate.
+        The outputs concatenated along time have the input's length and rate. A query
+        phrased as a removal ("remove the dog", "without traffic") removes the sound it
+        names whatever `mode` says (`livesep.text.parse_query`).
         """
         if mode not in MODES:
             raise QueryError(f"mode must be one of {MODES}, got {mode!r}")
-        embedding = self.embed(queries)
+        from livesep.text import parse_query  # as _check_queries: text loads on first use
+
+        parsed = [parse_query(q) for q in _check_queries(queries)]
+        embedding = self.embed([p.text for p in parsed])
+        modes: list[Mode] = ["remove" if p.remove else mode for p in parsed]
         pipe = Pipeline(
             lambda: self._engine(embedding, channels),
             sample_rate,
             self.model_rate,
             channels,
-            len(embedding),
-            mode,
+            modes,
         )
         for block in blocks:
             yield pipe.push(block)

@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
 
     def _submit_query(self, text: str) -> None:
         if self.controller.set_query(text):
+            self.query_panel.show_mode(self.controller.mode)  # "remove ..." switches it
             self.status.showMessage(f"query: {self.controller.query!r}", STATUS_MS)
 
     def _running_changed(self, running: bool) -> None:

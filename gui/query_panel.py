@@ -153,6 +153,10 @@ class QueryPanel(QWidget):
     def mode(self) -> str:
         return MODES[max(0, self.mode_group.checkedId())]
 
+    def show_mode(self, mode: str) -> None:
+        """Check the mode's button without emitting `mode_changed` (the engine has it)."""
+        (self.extract_button, self.remove_button)[MODES.index(mode)].setChecked(True)
+
     def wet(self) -> float:
         return self.wet_slider.value() / 100.0
 

@@ -71,7 +71,9 @@ class SpectrogramModel:
             spec = np.abs(np.fft.rfft(x[idx] * self.window, axis=1)) * self.scale  # [k, bins]
             rows = spec[:, : self.n_rows * self.pool].reshape(n_keep, self.n_rows, self.pool)
             peak = rows.max(axis=2)  # [k, rows]
-            cols = 20.0 * np.log10(np.maximum(peak, 10.0 ** (FLOOR_DB / 20.0)))  # [k, rows]
+            # Clamped after the log too: float32 log10 of the floor can land a hair below it.
+            floor = 10.0 ** (FLOOR_DB / 20.0)
+            cols = np.maximum(20.0 * np.log10(np.maximum(peak, floor)), FLOOR_DB)  # [k, rows]
             k = min(n_keep, self.n_cols)
             self.image[:, :-k] = self.image[:, k:]
             self.image[:, -k:] = cols[-k:].T

@@ -25,6 +25,7 @@ from livesep.errors import LivesepError
 from livesep.gui.devices import DeviceInfo
 from livesep.gui.filefeed import FileFeeder, read_audio_file
 from livesep.gui.meters import level_dbfs
+from livesep.text.intent import parse_query
 
 POLL_HZ = 30.0  # GUI pulls from the engine this many times per second
 STALL_SECONDS = 2.0  # a running stream that delivers no audio this long is declared lost
@@ -214,11 +215,16 @@ class EngineController(QObject):
     # -- controls -------------------------------------------------------------------------
 
     def set_query(self, text: str) -> bool:
-        """Switch the query; the engine encodes it off this thread and cross-fades to it."""
+        """Switch the query; the engine encodes it off this thread and cross-fades to it.
+
+        A removal phrase ("remove the dog") also switches to remove mode, as the engine does.
+        """
         text = text.strip()
         if not text:
             self._fail("empty query: describe the sound to separate")
             return False
+        if parse_query(text).remove:
+            self.mode = "remove"
         self.query = text
         return self._send("set_query", text)
 

@@ -26,7 +26,11 @@ STATS_EVERY_S = 5.0  # seconds between status lines on stderr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--query", required=True, help="the sound to extract or remove")
+    parser.add_argument(
+        "--query",
+        required=True,
+        help="the sound to extract or remove ('remove the dog' switches to remove mode)",
+    )
     parser.add_argument("--mode", choices=("extract", "remove"), default="extract")
     parser.add_argument("--bundle", help="model bundle directory (default: the bundled one)")
     parser.add_argument("--input", help="input device (index or name)")
@@ -111,8 +115,8 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
         worker=args.worker,
         resample_quality=args.resample_quality,
     )
-    engine.set_query_blocking(args.query)
     engine.set_mode(args.mode)
+    engine.set_query_blocking(args.query)  # after the mode: "remove the dog" switches it
     engine.set_mix(args.mix)
     engine.set_gain_db(args.gain_db)
     return engine

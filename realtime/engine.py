@@ -43,6 +43,7 @@ from livesep.realtime.controls import MODES, Control, ControlQueue, QueryEncoder
 from livesep.realtime.resample import StreamResampler, worst_shortfall
 from livesep.realtime.ring import Ring, TimedRing
 from livesep.realtime.stats import EngineStats, TimingWindow, peak_dbfs
+from livesep.text.intent import parse_query
 
 RING_SECONDS = 2.0  # capacity of the input/output rings and monitor taps
 MAX_READ = 8192  # device frames the worker takes from the input ring at once
@@ -219,8 +220,12 @@ class Engine:
     # -- controls (any thread) ----------------------------------------------------------
 
     def set_query(self, text: str) -> None:
-        """Separate the sound `text` describes (cross-faded in; encoding off the audio path)."""
-        text = clean_query(text)
+        """Separate the sound `text` describes (cross-faded in; encoding off the audio path).
+
+        A removal phrase ("remove the dog", "without traffic") embeds the sound it names and
+        switches the engine to remove mode (`livesep.text.parse_query`).
+        """
+        text = self._parse(text)
         cached = self._encoder.lookup(text)
         if cached is not None:
             self._controls.put(Control("embedding", cached, text))
@@ -229,8 +234,15 @@ class Engine:
 
     def set_query_blocking(self, text: str) -> None:
         """Like `set_query` but encodes on this thread, so errors raise here (CLI start)."""
-        text = clean_query(text)
+        text = self._parse(text)
         self._controls.put(Control("embedding", self._encoder.encode_now(text), text))
+
+    def _parse(self, text: str) -> str:
+        """The description to embed; a removal phrase also queues remove mode."""
+        parsed = parse_query(clean_query(text))
+        if parsed.remove:
+            self.set_mode("remove")
+        return parsed.text
 
     def set_embedding(self, embedding: np.ndarray, label: str | None = None) -> None:
         """Condition on a text embedding float32[D] directly."""

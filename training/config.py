@@ -70,6 +70,9 @@ class MixConfig:
     level_db_min: float = -24.0  # random overall level of mixture and target, dB
     level_db_max: float = 0.0
     silence_prob: float = 0.05  # target absent: the model must output silence
+    # Twin examples: every mixture is queried twice in one batch, once for its target and
+    # once for one of its interferers (dataset.MixtureDataset); needs an even batch size.
+    paired: bool = False
 
 
 @dataclass
@@ -213,6 +216,11 @@ def _validate(cfg: TrainConfig) -> None:
         )
     if cfg.steps < 1 or cfg.batch_size < 1:
         raise ConfigError("config keys steps and batch_size must be >= 1")
+    if m.paired and cfg.batch_size % 2:
+        raise ConfigError(
+            f"config key mix.paired: twins share a batch only with an even batch_size "
+            f"(got {cfg.batch_size})"
+        )
     if cfg.data.segment_s <= 0:
         raise ConfigError("config key data.segment_s must be > 0")
     if cfg.bf16 not in (True, False, "auto"):

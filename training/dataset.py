@@ -50,6 +50,7 @@ __all__ = [
 SPLITS = ("train", "val", "zeroshot")
 QUIET_RETRIES = 3  # re-draw a segment this many times when it lands on near-silence
 QUIET_FRACTION = 0.01  # "near-silence": segment power below this fraction of the clip's
+PAIRED = 2  # seed word that keeps paired-twin mixtures apart from unpaired ones
 
 
 @dataclass(frozen=True)
@@ -319,15 +320,23 @@ def make_training_example(
     mix: MixConfig,
     length: int,
     rng: np.random.Generator,
+    query_interferer: bool = False,
 ) -> Example:
-    """A class-balanced target, 1-3 interferers of other classes, mixed by the recipe."""
+    """A class-balanced target, 1-3 interferers of other classes, mixed by the recipe.
+
+    `query_interferer`: the same mixture (same draws), but the query describes one of the
+    interferers (drawn last) and the target is that interferer as it is in the mixture. An
+    example and its twin differ only in the query, so "the loudest / most salient source" is
+    no answer: the model has to read the query.
+    """
     classes = corpus.classes("train")
     cls = classes[int(rng.integers(len(classes)))]
     target = draw_segment(_pick_clip(corpus, "train", cls, rng), length, rng)
     k = int(rng.integers(mix.interferers_min, mix.interferers_max + 1))
+    interferer_classes = _pick_others(classes, cls, k, rng)
     interferers = [
         draw_segment(_pick_clip(corpus, "train", other, rng), length, rng)
-        for other in _pick_others(classes, cls, k, rng)
+        for other in interferer_classes
     ]
     rate = corpus.sample_rate
     target = random_band_limit(target, rate, mix, rng)
@@ -336,11 +345,22 @@ def make_training_example(
     mixed = mix_sources(target, interferers, mix, rng, silent=silent)
     rows = captions.train_rows[cls]
     row = rows[int(rng.integers(len(rows)))]
+    if query_interferer:
+        j = int(rng.integers(len(interferer_classes)))
+        cls = interferer_classes[j]
+        rows = captions.train_rows[cls]
+        row = rows[int(rng.integers(len(rows)))]
+        return Example(mixed.mixture, mixed.interferers[j], row, cls, False)
     return Example(mixed.mixture, mixed.target, row, cls, silent)
 
 
 class MixtureDataset(Dataset):
-    """Map-style dataset: item `index` is the example drawn with seed (seed, index)."""
+    """Map-style dataset: item `index` is the example drawn with seed (seed, index).
+
+    With `mix.paired`, items come in twins: 2k and 2k + 1 share one mixture (drawn with
+    seed (seed, k, PAIRED)); 2k queries its target, 2k + 1 one of its interferers. The
+    batch sampler's batches start at even indices, so twins share a batch when it is even.
+    """
 
     def __init__(
         self, corpus: Corpus, captions: CaptionTable, mix: MixConfig, segment_s: float, seed: int
@@ -357,8 +377,12 @@ class MixtureDataset(Dataset):
         return 2**62  # effectively infinite; indices come from StepBatchSampler
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-        rng = np.random.default_rng([self.seed, int(index)])
-        ex = make_training_example(self.corpus, self.captions, self.mix, self.length, rng)
+        if self.mix.paired:
+            rng = np.random.default_rng([self.seed, int(index) // 2, PAIRED])
+            twin = bool(index % 2)
+        else:
+            rng, twin = np.random.default_rng([self.seed, int(index)]), False
+        ex = make_training_example(self.corpus, self.captions, self.mix, self.length, rng, twin)
         return torch.from_numpy(ex.mixture), torch.from_numpy(ex.target), ex.caption_row
 
 

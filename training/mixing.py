@@ -19,7 +19,7 @@ function of its seed (which makes resuming a run exact).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,7 @@ __all__ = [
     "match_energy",
     "db_to_gain",
     "band_limit",
+    "peak_scale",
     "peak_guard",
     "Mixture",
     "mix_sources",
@@ -71,13 +72,16 @@ def db_to_gain(db: float) -> float:
     return float(10.0 ** (db / 20.0))
 
 
+def peak_scale(mixture: np.ndarray) -> float:
+    """PEAK_LEVEL / peak if the mixture peaks above 1, else 1 (AudioSep's declipping)."""
+    peak = float(np.max(np.abs(mixture))) if mixture.size else 0.0
+    return PEAK_LEVEL / peak if peak > 1.0 else 1.0
+
+
 def peak_guard(mixture: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """If the mixture peaks above 1, scale mixture and target by PEAK_LEVEL / peak."""
-    peak = float(np.max(np.abs(mixture))) if mixture.size else 0.0
-    if peak > 1.0:
-        scale = PEAK_LEVEL / peak
-        return mixture * scale, target * scale
-    return mixture, target
+    scale = peak_scale(mixture)
+    return mixture * scale, target * scale
 
 
 def band_limit(x: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
@@ -121,6 +125,9 @@ class Mixture:
     silent: bool  # True when the described sound is absent
     gain_db: int  # the random interferer gain that was drawn
     level_db: float  # the random overall level that was drawn
+    # Each interferer as it is in the mixture (after matching, gain, level and peak guard):
+    # mixture == target + sum(interferers) up to float rounding. [T] float32 each.
+    interferers: list[np.ndarray] = field(default_factory=list)
 
 
 def mix_sources(
@@ -148,19 +155,21 @@ def mix_sources(
     lo, hi = cfg.ratio_min, cfg.ratio_max
     target = np.zeros_like(target) if silent else target
     reference = interferers[0] if silent else target
-    noise = np.zeros_like(reference, dtype=np.float64)
-    for interferer in interferers:
-        noise += match_energy(interferer.astype(np.float64), reference, lo, hi)
+    parts = [match_energy(x.astype(np.float64), reference, lo, hi) for x in interferers]
+    noise = np.sum(parts, axis=0)  # [T]
     gain_db = int(rng.integers(cfg.gain_db_min, cfg.gain_db_max + 1))
-    noise = match_energy(noise, reference, lo, hi) * db_to_gain(gain_db)
-    mixture = target.astype(np.float64) + noise
+    # The sum is matched and gained as one signal (AudioSep); each part gets the same factor.
+    noise_gain = db_to_gain(gain_db) / energy_ratio(noise, reference, lo, hi)
     level_db = float(rng.uniform(cfg.level_db_min, cfg.level_db_max))
     level = db_to_gain(level_db)
-    mixture, out_target = peak_guard(mixture * level, target.astype(np.float64) * level)
+    mixture = (target.astype(np.float64) + noise * noise_gain) * level
+    declip = peak_scale(mixture)
+    mixture, level = mixture * declip, level * declip
     return Mixture(
         mixture=mixture.astype(np.float32),
-        target=out_target.astype(np.float32),
+        target=(target.astype(np.float64) * level).astype(np.float32),
         silent=silent,
         gain_db=gain_db,
         level_db=level_db,
+        interferers=[(p * noise_gain * level).astype(np.float32) for p in parts],
     )

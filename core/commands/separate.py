@@ -45,7 +45,14 @@ class Job:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="audio files")
-    parser.add_argument("-q", "--query", action="append", default=[], help="what to separate")
+    parser.add_argument(
+        "-q",
+        "--query",
+        action="append",
+        default=[],
+        help="what to separate; repeat for several. A removal phrase ('remove the dog', "
+        "'without traffic') removes that sound whatever --mode says",
+    )
     out = parser.add_mutually_exclusive_group()
     out.add_argument(
         "-o",

@@ -19,16 +19,19 @@ from typing import Any
 from livesep.errors import QueryError
 from livesep.text.base import TextEncoder, l2_normalize, validate_queries, validate_query
 from livesep.text.cache import EmbeddingCache
+from livesep.text.intent import ParsedQuery, parse_query
 from livesep.text.minilm_onnx import default_cache_dir, ensure_minilm_onnx
 
 __all__ = [
     "ENCODERS",
     "EmbeddingCache",
+    "ParsedQuery",
     "TextEncoder",
     "default_cache_dir",
     "ensure_minilm_onnx",
     "get_encoder",
     "l2_normalize",
+    "parse_query",
     "validate_queries",
     "validate_query",
 ]

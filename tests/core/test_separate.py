@@ -73,6 +73,16 @@ def test_several_queries_batched_and_remove_mode(bundles):
         np.testing.assert_allclose(r, x - y, atol=1e-7)  # remove = mixture - target
 
 
+def test_a_removal_phrase_removes_that_query_only(bundles):
+    x = _noise(2, 3000)
+    sep = Separator(bundles["chunk"])
+    speech, without = sep.separate_array(x, 16000, ["speech", "remove dog barking"])
+    np.testing.assert_allclose(speech, x, atol=1e-7)  # extract, as asked
+    np.testing.assert_allclose(without, 0.75 * x, atol=1e-7)  # mixture - 0.25 mixture
+    (still,) = sep.separate_array(x, 16000, ["without dog barking"], mode="remove")
+    np.testing.assert_allclose(still, 0.75 * x, atol=1e-7)  # not a double negation
+
+
 def test_mono_array_shape_kept(bundles):
     x = _noise(1, 1234)[0]
     (y,) = Separator(bundles["chunk"]).separate_array(x, 16000, ["speech"])

@@ -46,6 +46,15 @@ def test_controls_send_the_right_messages(qtbot, make_window, bundle, noise_file
     assert _settled_ratio(qtbot, c) == pytest.approx(0.25, rel=0.03)
     assert q.history.items[0] == "dog barking"
 
+    q.query_edit.setText("remove speech")  # a removal phrase: remove mode
+    qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: c.last_stats.query == "speech")
+    assert c.last_stats.mode == "remove" and q.mode() == "remove"
+    qtbot.mouseClick(q.extract_button, Qt.MouseButton.LeftButton)
+    q.query_edit.setText("dog barking")
+    qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: c.last_stats.query == "dog barking")
+
     qtbot.mouseClick(q.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: c.last_stats.mode == "remove")
     assert _settled_ratio(qtbot, c) == pytest.approx(0.75, rel=0.03)  # dry - target

@@ -95,6 +95,18 @@ def test_remove_bypass_mix_and_gain(bundle):
     np.testing.assert_allclose(y[HOP:], 0.5 * 10 ** (-6 / 20) * dry[HOP:], atol=1e-6)
 
 
+def test_a_removal_phrase_switches_to_remove_mode(bundle):
+    x = noise(RATE // 2)
+    engine = Engine(bundle, query="speech")
+    engine.set_query("remove dog barking")  # embeds "dog barking" (target = 0.25 mix)
+    y = engine.process(x)[engine.latency_frames :]
+    dry = x[: -engine.latency_frames]
+    stats = engine.stats()
+    assert stats.mode == "remove" and stats.query == "dog barking"
+    tail = slice(len(dry) // 2, None)  # after the query cross-fade
+    np.testing.assert_allclose(y[tail], 0.75 * dry[tail], atol=1e-6)
+
+
 def test_bad_controls_raise_clear_errors(bundle):
     engine = Engine(bundle)
     with pytest.raises(QueryError):

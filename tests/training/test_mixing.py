@@ -202,3 +202,51 @@ def test_validation_set_is_fixed_and_covers_val_and_zeroshot(
         np.testing.assert_array_equal(a.mixture, b.mixture)
         assert a.caption_row in table.val_rows[a.cls]
         assert a.caption_row not in table.train_rows.get(a.cls, [])
+
+
+@pytest.mark.parametrize("silent", [False, True])
+def test_mixture_is_the_sum_of_target_and_returned_interferers(silent: bool) -> None:
+    # Loud sources so the peak guard rescales some draws: the parts must follow it.
+    cfg = MixConfig(level_db_min=-6.0, level_db_max=6.0)
+    target = _sig(0, scale=0.5)
+    noises = [_sig(1, scale=0.2), _sig(2, scale=0.9)]
+    for seed in range(50):
+        m = mix_sources(target, noises, cfg, np.random.default_rng(seed), silent=silent)
+        assert len(m.interferers) == 2
+        total = m.target.astype(np.float64) + np.sum(m.interferers, axis=0)
+        np.testing.assert_allclose(total, m.mixture, atol=1e-6)
+        # Each part keeps its waveform: a positive multiple of its input.
+        for part, src in zip(m.interferers, noises, strict=True):
+            gain = float(np.dot(part, src) / np.dot(src, src))
+            assert gain > 0
+            np.testing.assert_allclose(part, gain * src, atol=1e-6)
+
+
+def test_paired_twins_share_the_mixture_and_query_different_sources(
+    corpus_run: tuple[DataConfig, Path],
+) -> None:
+    cfg, run = corpus_run
+    corpus = load_corpus(cfg, cache_dir=run)
+    table = build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+    mix = MixConfig(paired=True, interferers_min=1, interferers_max=2, silence_prob=0.2)
+    ds = MixtureDataset(corpus, table, mix, 0.1, seed=3)
+    row_class = {r: c for c, rows in table.train_rows.items() for r in rows}
+    for k in range(40):
+        (mix_a, tgt_a, row_a), (mix_b, tgt_b, row_b) = ds[2 * k], ds[2 * k + 1]
+        np.testing.assert_array_equal(mix_a.numpy(), mix_b.numpy())
+        assert row_class[row_a] != row_class[row_b]  # the twin asks for another class
+        assert np.any(tgt_b.numpy())  # an interferer is never silent
+        # Target + twin's target never exceed the mixture: the rest is the other parts.
+        rest = mix_a.numpy().astype(np.float64) - tgt_a.numpy() - tgt_b.numpy()
+        assert energy(rest) < energy(mix_a.numpy()) + 1e-12
+    np.testing.assert_array_equal(ds[7][1].numpy(), ds[7][1].numpy())  # deterministic
+    unpaired = MixtureDataset(corpus, table, MixConfig(), 0.1, seed=3)
+    assert not np.array_equal(unpaired[0][0].numpy(), unpaired[1][0].numpy())
+
+
+def test_paired_needs_an_even_batch() -> None:
+    from livesep.errors import ConfigError
+    from livesep.training.config import config_from_dict
+
+    with pytest.raises(ConfigError, match="mix.paired"):
+        config_from_dict({"batch_size": 5, "mix": {"paired": True}})
