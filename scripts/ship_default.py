@@ -69,17 +69,68 @@ def summarise(report: dict[str, Any], corpus: Path) -> dict[str, Any]:
     return out
 
 
-def provenance(run: Path, corpus: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    build = json.loads((corpus / "build.json").read_text())
-    start = (run / "config.yaml").stat().st_mtime
+def cpu_description() -> str:
+    """CPU model and the vector extensions that decide CPU training and inference speed."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return f"{model} ({', '.join(isa) or 'no AVX2'})"
+
+
+def this_phase(run: Path, extra: dict[str, Any], first_step: int) -> dict[str, Any]:
+    """The training run in `run` as one phase: steps, wall time, machine, config."""
+    start = (run / "config.yaml").stat().st_mtime  # written when the run (re)started
     end = (run / "last.pt").stat().st_mtime
     return {
-        "trained_by": "livesep train --config configs/default.yaml",
-        "train_config": extra.get("train_config"),
-        "steps": int(extra.get("step", 0)),
+        "steps": [first_step, int(extra.get("step", 0))],
         "wall_time_h": round((end - start) / 3600, 2),
-        "machine": f"{platform.machine()} {platform.processor() or ''} "
-        f"{os.cpu_count()} CPUs, torch {torch.__version__}, no GPU".strip(),
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, {cpu_description()}, "
+        f"torch {torch.__version__}, no GPU",
+        "train_config": extra.get("train_config"),
+    }
+
+
+def earlier_phases(previous: dict[str, Any] | None, step: int) -> list[dict[str, Any]]:
+    """Phases of the bundle being replaced that this run continued (resumed) from."""
+    if not previous or int(previous.get("steps", 0)) >= step:
+        return []
+    if "phases" in previous:
+        return list(previous["phases"])
+    return [
+        {
+            "steps": [0, int(previous["steps"])],
+            "wall_time_h": previous.get("wall_time_h"),
+            "machine": previous.get("machine"),
+            "train_config": previous.get("train_config"),
+        }
+    ]
+
+
+def provenance(
+    run: Path, corpus: Path, extra: dict[str, Any], previous: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Where the bundle comes from: corpus, every training phase, totals."""
+    build = json.loads((corpus / "build.json").read_text())
+    step = int(extra.get("step", 0))
+    phases = earlier_phases(previous, step)
+    first = phases[-1]["steps"][1] if phases else 0
+    phases.append(this_phase(run, extra, first))
+    return {
+        "trained_by": "livesep train --config configs/default.yaml (--resume for later "
+        "phases); docs/default_model/TRAINING.md",
+        "train_config": extra.get("train_config"),
+        "steps": step,
+        "wall_time_h": round(sum(p["wall_time_h"] or 0.0 for p in phases), 2),
+        "machine": phases[-1]["machine"],
+        "phases": phases,
         "corpus": {
             "builder": "livesep data build --out corpus --sources default "
             "--max-per-class 400 --seed 0",
@@ -87,6 +138,13 @@ def provenance(run: Path, corpus: Path, extra: dict[str, Any]) -> dict[str, Any]
             "clips": build.get("clips"),
         },
     }
+
+
+def previous_provenance(bundle_dir: Path) -> dict[str, Any] | None:
+    manifest = bundle_dir / "manifest.json"
+    if not manifest.is_file():
+        return None
+    return json.loads(manifest.read_text()).get("provenance")
 
 
 def keep_checkpoints(run: Path, dest: Path, step: int) -> None:
@@ -124,7 +182,7 @@ def main() -> None:
         encoder="minilm",
         name="default",
         queries=PRESETS,
-        provenance=provenance(args.run, args.corpus, extra),
+        provenance=provenance(args.run, args.corpus, extra, previous_provenance(args.out)),
         metrics=figures,
         overwrite=True,
     )
