@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from helpers.synth_corpus import make_corpus, write_caption_cache
 
 from livesep.training.config import DataConfig, MixConfig
 from livesep.training.dataset import (
+    CaptionTable,
+    Corpus,
     MixtureDataset,
     StepBatchSampler,
     build_caption_table,
@@ -141,6 +144,14 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataConfig, Pa
     return DataConfig(corpus=str(root), sample_rate=RATE, text_encoder="synthetic"), run
 
 
+@pytest.fixture(scope="module")
+def corpus_table(corpus_run: tuple[DataConfig, Path]) -> tuple[Corpus, CaptionTable]:
+    """The synthetic corpus preloaded, with its caption table."""
+    cfg, run = corpus_run
+    corpus = load_corpus(cfg, cache_dir=run)
+    return corpus, build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+
+
 def test_corpus_is_preloaded_resampled_and_cached(corpus_run: tuple[DataConfig, Path]) -> None:
     cfg, run = corpus_run
     corpus = load_corpus(cfg, cache_dir=run)
@@ -154,11 +165,9 @@ def test_corpus_is_preloaded_resampled_and_cached(corpus_run: tuple[DataConfig, 
 
 
 def test_examples_are_class_balanced_deterministic_and_use_train_captions(
-    corpus_run: tuple[DataConfig, Path],
+    corpus_table: tuple[Corpus, CaptionTable],
 ) -> None:
-    cfg, run = corpus_run
-    corpus = load_corpus(cfg, cache_dir=run)
-    table = build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+    corpus, table = corpus_table
     mix = MixConfig()
     counts: Counter[str] = Counter()
     silent = 0
@@ -189,11 +198,9 @@ def test_step_sampler_gives_disjoint_indices_per_rank_and_resumes_by_step() -> N
 
 
 def test_validation_set_is_fixed_and_covers_val_and_zeroshot(
-    corpus_run: tuple[DataConfig, Path],
+    corpus_table: tuple[Corpus, CaptionTable],
 ) -> None:
-    cfg, run = corpus_run
-    corpus = load_corpus(cfg, cache_dir=run)
-    table = build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+    corpus, table = corpus_table
     one = validation_set(corpus, table, MixConfig(), 0.25, 2, seed=1)
     two = validation_set(corpus, table, MixConfig(), 0.25, 2, seed=1)
     assert [(v.cls, v.split) for v in one].count(("clicks", "zeroshot")) == 2
@@ -223,11 +230,9 @@ def test_mixture_is_the_sum_of_target_and_returned_interferers(silent: bool) -> 
 
 
 def test_paired_twins_share_the_mixture_and_query_different_sources(
-    corpus_run: tuple[DataConfig, Path],
+    corpus_table: tuple[Corpus, CaptionTable],
 ) -> None:
-    cfg, run = corpus_run
-    corpus = load_corpus(cfg, cache_dir=run)
-    table = build_caption_table(corpus, cfg.text_encoder, run / "embeddings.npz")
+    corpus, table = corpus_table
     mix = MixConfig(paired=True, interferers_min=1, interferers_max=2, silence_prob=0.2)
     ds = MixtureDataset(corpus, table, mix, 0.1, seed=3)
     row_class = {r: c for c, rows in table.train_rows.items() for r in rows}
@@ -239,6 +244,11 @@ def test_paired_twins_share_the_mixture_and_query_different_sources(
         # Target + twin's target never exceed the mixture: the rest is the other parts.
         rest = mix_a.numpy().astype(np.float64) - tgt_a.numpy() - tgt_b.numpy()
         assert energy(rest) < energy(mix_a.numpy()) + 1e-12
+    # With one interferer the twins' targets are the whole mixture, exactly.
+    one = MixtureDataset(corpus, table, dataclasses.replace(mix, interferers_max=1), 0.1, 3)
+    for k in range(20):
+        (mixture, tgt_a, _), (_, tgt_b, _) = one[2 * k], one[2 * k + 1]
+        np.testing.assert_allclose(mixture.numpy(), (tgt_a + tgt_b).numpy(), atol=1e-6)
     np.testing.assert_array_equal(ds[7][1].numpy(), ds[7][1].numpy())  # deterministic
     unpaired = MixtureDataset(corpus, table, MixConfig(), 0.1, seed=3)
     assert not np.array_equal(unpaired[0][0].numpy(), unpaired[1][0].numpy())
