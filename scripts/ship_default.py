@@ -85,8 +85,10 @@ def cpu_description() -> str:
     return f"{model} ({', '.join(isa) or 'no AVX2'})"
 
 
-def this_phase(run: Path, extra: dict[str, Any], first_step: int) -> dict[str, Any]:
-    """The training run in `run` as one phase: steps, wall time, machine, config."""
+def this_phase(
+    run: Path, extra: dict[str, Any], first_step: int, build: dict[str, Any]
+) -> dict[str, Any]:
+    """The training run in `run` as one phase: steps, wall time, machine, config, corpus."""
     start = (run / "config.yaml").stat().st_mtime  # written when the run (re)started
     end = (run / "last.pt").stat().st_mtime
     return {
@@ -95,7 +97,13 @@ def this_phase(run: Path, extra: dict[str, Any], first_step: int) -> dict[str, A
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs, {cpu_description()}, "
         f"torch {torch.__version__}, no GPU",
         "train_config": extra.get("train_config"),
+        "corpus": {"clips": build.get("clips"), "hours": _hours(build)},
     }
+
+
+def _hours(build: dict[str, Any]) -> float | None:
+    seconds = build.get("seconds")
+    return round(float(seconds) / 3600, 2) if seconds is not None else None
 
 
 def earlier_phases(previous: dict[str, Any] | None, step: int) -> list[dict[str, Any]]:
@@ -122,7 +130,7 @@ def provenance(
     step = int(extra.get("step", 0))
     phases = earlier_phases(previous, step)
     first = phases[-1]["steps"][1] if phases else 0
-    phases.append(this_phase(run, extra, first))
+    phases.append(this_phase(run, extra, first, build))
     return {
         "trained_by": "livesep train --config configs/default.yaml (--resume for later "
         "phases); docs/default_model/TRAINING.md",
@@ -136,6 +144,7 @@ def provenance(
             "--max-per-class 400 --seed 0",
             "packages": build.get("packages", build.get("sources")),
             "clips": build.get("clips"),
+            "hours": _hours(build),
         },
     }
 

@@ -70,6 +70,11 @@ class MixConfig:
     level_db_min: float = -24.0  # random overall level of mixture and target, dB
     level_db_max: float = 0.0
     silence_prob: float = 0.05  # target absent: the model must output silence
+    # Random colouring per source (a recording chain or a timbre never seen in training):
+    # a spectral tilt plus one peak/notch, zero phase. 0 disables (and draws nothing).
+    eq_prob: float = 0.0  # probability, per source
+    eq_tilt_db: float = 1.5  # max |tilt|, dB per octave around 1 kHz
+    eq_peak_db: float = 9.0  # max |gain| of the peak/notch, dB
     # Twin examples: every mixture is queried twice in one batch, once for its target and
     # once for one of its interferers (dataset.MixtureDataset); needs an even batch size.
     paired: bool = False
@@ -207,9 +212,11 @@ def _validate(cfg: TrainConfig) -> None:
         raise ConfigError("config key mix.interferers_min/max: need 1 <= min <= max")
     if not 0.0 < m.ratio_min <= m.ratio_max:
         raise ConfigError("config key mix.ratio_min/max: need 0 < min <= max")
-    for key in ("lowpass_prob", "silence_prob"):
+    for key in ("lowpass_prob", "silence_prob", "eq_prob"):
         if not 0.0 <= getattr(m, key) <= 1.0:
             raise ConfigError(f"config key mix.{key}: must be a probability in [0, 1]")
+    if m.eq_tilt_db < 0 or m.eq_peak_db < 0:
+        raise ConfigError("config keys mix.eq_tilt_db and mix.eq_peak_db must be >= 0")
     if cfg.optim.schedule not in ("cosine", "step", "constant"):
         raise ConfigError(
             f"config key optim.schedule: {cfg.optim.schedule!r} is not cosine, step or constant"

@@ -257,7 +257,7 @@ ESPEAK_VOICES = (
     ("en-gb-x-rp+f2", "female speech"),
 )
 
-ESPEAK = SpeechSource("espeak-ng", "GPL-3+", "espeak-ng", ESPEAK_VOICES, count=150)
+ESPEAK = SpeechSource("espeak-ng", "GPL-3+", "espeak-ng", ESPEAK_VOICES, count=250)
 TIMGM = MidiSource(
     "timgm6mb-soundfont",
     "GPL-2",
@@ -492,7 +492,7 @@ _ALL_SOURCES: list[Source] = [
         "MIT",
         "usr/share/sounds/sf2/FluidR3_GM.sf2",
         GM_INSTRUMENTS,
-        count=40,
+        count=100,
     ),
     TIMGM,
     SynthSource("synth-a", "CC0 (generated)", ("beeps", "noise bursts", "clicks", "chirps"), 6),

@@ -28,7 +28,7 @@ from torch.utils.data import Dataset, Sampler
 
 from livesep.errors import AudioError, ConfigError
 from livesep.training.config import DataConfig, MixConfig
-from livesep.training.mixing import mix_sources, random_band_limit
+from livesep.training.mixing import mix_sources, random_band_limit, random_colour
 
 __all__ = [
     "SPLITS",
@@ -339,8 +339,10 @@ def make_training_example(
         for other in interferer_classes
     ]
     rate = corpus.sample_rate
-    target = random_band_limit(target, rate, mix, rng)
-    interferers = [random_band_limit(x, rate, mix, rng) for x in interferers]
+    target = random_colour(random_band_limit(target, rate, mix, rng), rate, mix, rng)
+    interferers = [
+        random_colour(random_band_limit(x, rate, mix, rng), rate, mix, rng) for x in interferers
+    ]
     silent = bool(rng.random() < mix.silence_prob)
     mixed = mix_sources(target, interferers, mix, rng, silent=silent)
     rows = captions.train_rows[cls]

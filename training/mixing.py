@@ -10,8 +10,10 @@ AudioSep (`data/waveform_mixers.py`, reproduced exactly here):
   by 0.9 / peak.
 
 Added here: 1-3 interferers, a random low-pass per source (so a band limit never tells the
-model which source is which), a random overall level, and silent targets (the described
-sound is absent: the mixture is the interferers alone and the target is zeros).
+model which source is which), a random colouring per source (tilt + one peak or notch: a
+timbre or recording chain not seen in training), a random overall level, and silent
+targets (the described sound is absent: the mixture is the interferers alone and the
+target is zeros).
 
 Everything is numpy with an explicit `np.random.Generator`, so an example is a pure
 function of its seed (which makes resuming a run exact).
@@ -38,6 +40,8 @@ __all__ = [
     "Mixture",
     "mix_sources",
     "random_band_limit",
+    "colour",
+    "random_colour",
 ]
 
 ENERGY_FLOOR = 1e-10  # AudioSep's floor on the reference energy
@@ -114,6 +118,47 @@ def random_band_limit(
     lo = min(cfg.lowpass_min_hz, 0.9 * nyquist)
     cutoff = float(np.exp(rng.uniform(np.log(lo), np.log(0.9 * nyquist))))
     return band_limit(x, sample_rate, cutoff)
+
+
+def colour(
+    x: np.ndarray,
+    sample_rate: int,
+    tilt_db: float,
+    peak_hz: float,
+    peak_db: float,
+    peak_octaves: float,
+) -> np.ndarray:
+    """Zero-phase EQ: a tilt of `tilt_db` per octave around 1 kHz plus a Gaussian peak.
+
+    The response in dB at frequency f is `tilt_db * log2(f / 1 kHz)` (f floored at 50 Hz)
+    plus `peak_db * exp(-0.5 * (log2(f / peak_hz) / peak_octaves) ** 2)`.
+
+    Args:
+        x: [T] signal.
+
+    Returns:
+        [T] coloured signal, same dtype.
+    """
+    n = x.shape[-1]
+    spec = np.fft.rfft(x.astype(np.float64))  # [T // 2 + 1]
+    octaves = np.log2(np.maximum(np.fft.rfftfreq(n, d=1.0 / sample_rate), 50.0) / 1000.0)
+    from_peak = octaves - np.log2(peak_hz / 1000.0)  # [T // 2 + 1] octaves
+    gain_db = tilt_db * octaves + peak_db * np.exp(-0.5 * (from_peak / peak_octaves) ** 2)
+    return np.fft.irfft(spec * 10.0 ** (gain_db / 20.0), n=n).astype(x.dtype)
+
+
+def random_colour(
+    x: np.ndarray, sample_rate: int, cfg: MixConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """With probability `cfg.eq_prob`, a random `colour` (draws nothing when it is 0)."""
+    if cfg.eq_prob <= 0.0 or rng.random() >= cfg.eq_prob:
+        return x
+    nyquist = sample_rate / 2.0
+    tilt = float(rng.uniform(-cfg.eq_tilt_db, cfg.eq_tilt_db))
+    peak_hz = float(np.exp(rng.uniform(np.log(100.0), np.log(0.8 * nyquist))))
+    peak_db = float(rng.uniform(-cfg.eq_peak_db, cfg.eq_peak_db))
+    width = float(rng.uniform(0.3, 1.5))  # octaves
+    return colour(x, sample_rate, tilt, peak_hz, peak_db, width)
 
 
 @dataclass

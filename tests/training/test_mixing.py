@@ -25,9 +25,11 @@ from livesep.training.dataset import (
 from livesep.training.mixing import (
     PEAK_LEVEL,
     band_limit,
+    colour,
     energy,
     match_energy,
     mix_sources,
+    random_colour,
 )
 
 RATE = 8000
@@ -124,6 +126,42 @@ def test_band_limit_removes_everything_above_the_cutoff() -> None:
     freqs = np.fft.rfftfreq(x.size, 1 / RATE)
     assert np.max(spec_y[freqs > 1000.0]) < 1e-6 * np.max(spec_x)  # float32 rounding
     np.testing.assert_allclose(spec_y[freqs < 800.0], spec_x[freqs < 800.0], rtol=1e-4, atol=1e-5)
+
+
+def test_colour_applies_the_tilt_and_peak_it_names() -> None:
+    n = RATE  # 1 s: every integer frequency is an exact FFT bin
+    t = np.arange(n) / RATE
+    tones = {f: np.sin(2 * np.pi * f * t) for f in (250.0, 1000.0, 2000.0)}
+    for f, x in tones.items():
+        y = colour(x, RATE, tilt_db=2.0, peak_hz=2000.0, peak_db=-6.0, peak_octaves=0.5)
+        octaves = np.log2(f / 1000.0)
+        expect_db = 2.0 * octaves - 6.0 * np.exp(-0.5 * ((octaves - 1.0) / 0.5) ** 2)
+        got_db = 20 * np.log10(np.std(y) / np.std(x))
+        assert got_db == pytest.approx(expect_db, abs=0.01), f
+    flat = colour(tones[250.0], RATE, 0.0, 1000.0, 0.0, 1.0)
+    np.testing.assert_allclose(flat, tones[250.0], atol=1e-9)  # 0 dB: the identity
+
+
+def test_random_colour_off_draws_nothing_and_on_keeps_the_length() -> None:
+    x = _sig(3, n=4000)
+    rng, ref = np.random.default_rng(7), np.random.default_rng(7)
+    assert random_colour(x, RATE, MixConfig(eq_prob=0.0), rng) is x
+    assert rng.random() == ref.random()  # old recipes replay exactly
+    y = random_colour(x, RATE, MixConfig(eq_prob=1.0), np.random.default_rng(1))
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert not np.allclose(y, x)
+
+
+def test_colouring_keeps_paired_twins_exact(corpus_table: tuple[Corpus, CaptionTable]) -> None:
+    corpus, table = corpus_table
+    mix = MixConfig(eq_prob=1.0, interferers_min=2, interferers_max=2)
+    for i in range(10):
+        ex = make_training_example(corpus, table, mix, 800, np.random.default_rng([9, i]))
+        twin = make_training_example(
+            corpus, table, mix, 800, np.random.default_rng([9, i]), query_interferer=True
+        )
+        np.testing.assert_array_equal(ex.mixture, twin.mixture)
+        assert twin.cls != ex.cls
 
 
 def test_draw_segment_pads_short_clips_and_crops_long_ones() -> None:

@@ -32,7 +32,9 @@ def _run(tmp_path: Path, hours: float) -> Path:
     os.utime(run / "last.pt", (start + hours * 3600, start + hours * 3600))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "build.json").write_text(json.dumps({"packages": {"p": {}}, "clips": 3}))
+    (corpus / "build.json").write_text(
+        json.dumps({"packages": {"p": {}}, "clips": 3, "seconds": 5400.0})
+    )
     return run
 
 
@@ -46,6 +48,7 @@ def test_a_resumed_run_appends_a_phase_to_the_bundle_it_replaces(ship, tmp_path)
     assert prov["phases"][1]["wall_time_h"] == 1.5
     assert prov["wall_time_h"] == pytest.approx(2.55)
     assert prov["steps"] == 8300 and prov["corpus"]["clips"] == 3
+    assert prov["phases"][1]["corpus"] == {"clips": 3, "hours": 1.5}  # what this phase read
     # Shipping again later keeps the chain and adds the next phase.
     extra = {"step": 9000, "train_config": {}}
     again = ship.provenance(run, tmp_path / "corpus", extra, prov)
