@@ -23,6 +23,7 @@ import soundfile as sf
 import soxr
 
 from livesep.errors import AudioError
+from livesep.fsmode import FILE_MODE
 
 MIN_SAMPLE_RATE = 8000  # Hz; below this speech and most sounds are unusable
 READ_BLOCK = 65536  # frames per block when streaming a file (~1.5 s at 44.1 kHz)
@@ -219,6 +220,7 @@ class AtomicWriter:
         fd, tmp = tempfile.mkstemp(
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
+        os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 -> what open() would give
         os.close(fd)
         self.tmp = Path(tmp)
         try:

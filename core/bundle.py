@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from livesep.errors import BundleError
+from livesep.fsmode import DIR_MODE
 
 MANIFEST = "manifest.json"
 FORMAT = "livesep-bundle"
@@ -457,6 +458,7 @@ def write_bundle(
         raise BundleError(f"{out}: already exists (pass overwrite=True to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    tmp.chmod(DIR_MODE)  # mkdtemp's 0700 -> what mkdir would give
     try:
         hashes = {}
         for name, src in files.items():

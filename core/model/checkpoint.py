@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from livesep.errors import CheckpointError
+from livesep.fsmode import FILE_MODE
 from livesep.model.resunet import ResUNet30, ResUNet30Config
 from livesep.safeload import load_state
 
@@ -112,6 +113,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, **extra: Any
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 -> what open() would give
         with os.fdopen(fd, "wb") as f:
             torch.save(checkpoint, f)
             f.flush()

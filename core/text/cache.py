@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from livesep.errors import QueryError
+from livesep.fsmode import FILE_MODE
 from livesep.text.base import TextEncoder, validate_queries
 
 CACHE_FORMAT = "livesep-embedding-cache"
@@ -84,6 +85,7 @@ class EmbeddingCache:
         # Write a sibling temp file and rename: readers never see a half-written cache.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
+            os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 -> what open() would give
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(payload)
             os.replace(tmp, path)

@@ -17,6 +17,7 @@ from livesep.audio import (
     write_audio,
 )
 from livesep.errors import AudioError
+from livesep.fsmode import FILE_MODE
 
 
 def _noise(channels: int, frames: int, seed: int = 0) -> np.ndarray:
@@ -95,6 +96,11 @@ def test_write_refuses_existing_and_input(tmp_path):
     with pytest.raises(AudioError, match="unsupported output extension"):
         write_audio(tmp_path / "x.xyz", _noise(1, 50), 16000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.wav"]  # no temp files left
+
+
+def test_written_file_gets_the_umask_mode_not_mkstemps_0600(tmp_path):
+    path = write_audio(tmp_path / "x.wav", _noise(1, 800), 16000)
+    assert path.stat().st_mode & 0o777 == FILE_MODE
 
 
 def test_atomic_writer_leaves_nothing_on_failure(tmp_path):

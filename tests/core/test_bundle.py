@@ -13,6 +13,7 @@ from helpers.tiny_bundle import DIM, film_graph, make_delay_bundle, step_graph
 
 from livesep.bundle import MANIFEST, describe, load_bundle, write_bundle
 from livesep.errors import BundleError
+from livesep.fsmode import DIR_MODE
 
 
 def _rewrite_manifest(bundle_dir, **changes):
@@ -40,6 +41,7 @@ def test_round_trip_fields(tmp_path):
     np.testing.assert_array_equal(b.cached_embedding("speech")[:2], [1.0, 0.0])
     assert b.cached_embedding("unknown") is None
     assert load_bundle(b.path / MANIFEST).path == b.path  # the manifest path works too
+    assert b.path.stat().st_mode & 0o777 == DIR_MODE  # not mkdtemp's 0700
 
 
 def test_mismatched_hash_names_file(tmp_path):
