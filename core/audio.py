@@ -13,7 +13,6 @@ run never leaves a half-written file.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +22,7 @@ import soundfile as sf
 import soxr
 
 from livesep.errors import AudioError
-from livesep.fsmode import FILE_MODE
+from livesep.fsmode import temp_file
 
 MIN_SAMPLE_RATE = 8000  # Hz; below this speech and most sounds are unusable
 READ_BLOCK = 65536  # frames per block when streaming a file (~1.5 s at 44.1 kHz)
@@ -217,10 +216,7 @@ class AtomicWriter:
         self.overwrite = overwrite
         fmt, subtype = output_format(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 -> what open() would give
+        fd, tmp = temp_file(self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         os.close(fd)
         self.tmp = Path(tmp)
         try:

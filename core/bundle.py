@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from livesep.errors import BundleError
-from livesep.fsmode import DIR_MODE
+from livesep.fsmode import temp_dir
 
 MANIFEST = "manifest.json"
 FORMAT = "livesep-bundle"
@@ -457,8 +456,7 @@ def write_bundle(
     if out.exists() and not overwrite:
         raise BundleError(f"{out}: already exists (pass overwrite=True to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    tmp.chmod(DIR_MODE)  # mkdtemp's 0700 -> what mkdir would give
+    tmp = temp_dir(out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         hashes = {}
         for name, src in files.items():

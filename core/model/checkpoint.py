@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-import tempfile
 import types
 import typing
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ import torch
 from torch import nn
 
 from livesep.errors import CheckpointError
-from livesep.fsmode import FILE_MODE
+from livesep.fsmode import temp_file
 from livesep.model.resunet import ResUNet30, ResUNet30Config
 from livesep.safeload import load_state
 
@@ -111,9 +110,8 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, **extra: Any
     }
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
+    fd, tmp = temp_file(folder, prefix=".tmp-", suffix=".pt")
     try:
-        os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 -> what open() would give
         with os.fdopen(fd, "wb") as f:
             torch.save(checkpoint, f)
             f.flush()

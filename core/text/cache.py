@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from livesep.errors import QueryError
-from livesep.fsmode import FILE_MODE
+from livesep.fsmode import temp_file
 from livesep.text.base import TextEncoder, validate_queries
 
 CACHE_FORMAT = "livesep-embedding-cache"
@@ -83,9 +82,8 @@ class EmbeddingCache:
         payload = json.dumps({"format": CACHE_FORMAT, "encoders": encoders})
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write a sibling temp file and rename: readers never see a half-written cache.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = temp_file(path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 -> what open() would give
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(payload)
             os.replace(tmp, path)
