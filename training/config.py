@@ -75,6 +75,11 @@ class MixConfig:
     eq_prob: float = 0.0  # probability, per source
     eq_tilt_db: float = 1.5  # max |tilt|, dB per octave around 1 kHz
     eq_peak_db: float = 9.0  # max |gain| of the peak/notch, dB
+    # Random speed change per source (resampling: pitch and formants move together, as a
+    # different instrument, voice or animal of the same kind would). 0 disables (and draws
+    # nothing).
+    speed_prob: float = 0.0  # probability, per source
+    speed_semitones: float = 2.0  # max |shift|, semitones (2.0: speed factor 0.89-1.12)
     # Twin examples: every mixture is queried twice in one batch, once for its target and
     # once for one of its interferers (dataset.MixtureDataset); needs an even batch size.
     paired: bool = False
@@ -212,11 +217,13 @@ def _validate(cfg: TrainConfig) -> None:
         raise ConfigError("config key mix.interferers_min/max: need 1 <= min <= max")
     if not 0.0 < m.ratio_min <= m.ratio_max:
         raise ConfigError("config key mix.ratio_min/max: need 0 < min <= max")
-    for key in ("lowpass_prob", "silence_prob", "eq_prob"):
+    for key in ("lowpass_prob", "silence_prob", "eq_prob", "speed_prob"):
         if not 0.0 <= getattr(m, key) <= 1.0:
             raise ConfigError(f"config key mix.{key}: must be a probability in [0, 1]")
     if m.eq_tilt_db < 0 or m.eq_peak_db < 0:
         raise ConfigError("config keys mix.eq_tilt_db and mix.eq_peak_db must be >= 0")
+    if not 0.0 <= m.speed_semitones <= 12.0:
+        raise ConfigError("config key mix.speed_semitones: must be in [0, 12]")
     if cfg.optim.schedule not in ("cosine", "step", "constant"):
         raise ConfigError(
             f"config key optim.schedule: {cfg.optim.schedule!r} is not cosine, step or constant"

@@ -28,7 +28,13 @@ from torch.utils.data import Dataset, Sampler
 
 from livesep.errors import AudioError, ConfigError
 from livesep.training.config import DataConfig, MixConfig
-from livesep.training.mixing import mix_sources, random_band_limit, random_colour
+from livesep.training.mixing import (
+    change_speed,
+    mix_sources,
+    random_band_limit,
+    random_colour,
+    random_speed,
+)
 
 __all__ = [
     "SPLITS",
@@ -308,6 +314,19 @@ def _pick_clip(corpus: Corpus, split: str, cls: str, rng: np.random.Generator) -
     return corpus.audio[indices[int(rng.integers(len(indices)))]]
 
 
+def _draw_source(
+    corpus: Corpus, cls: str, length: int, mix: MixConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """A `length`-sample training segment of class `cls`, at a random speed (`mix.speed_*`):
+    the segment is drawn `factor` times longer, then played `factor` times faster."""
+    clip = _pick_clip(corpus, "train", cls, rng)
+    factor = random_speed(mix, rng)
+    if factor == 1.0:
+        return draw_segment(clip, length, rng)
+    span = int(np.ceil((length - 1) * factor)) + 1  # input samples the output reads
+    return change_speed(draw_segment(clip, span, rng), factor, length)
+
+
 def _pick_others(classes: list[str], cls: str, k: int, rng: np.random.Generator) -> list[str]:
     others = [c for c in classes if c != cls]
     picks = rng.choice(len(others), size=k, replace=k > len(others))
@@ -331,13 +350,10 @@ def make_training_example(
     """
     classes = corpus.classes("train")
     cls = classes[int(rng.integers(len(classes)))]
-    target = draw_segment(_pick_clip(corpus, "train", cls, rng), length, rng)
+    target = _draw_source(corpus, cls, length, mix, rng)
     k = int(rng.integers(mix.interferers_min, mix.interferers_max + 1))
     interferer_classes = _pick_others(classes, cls, k, rng)
-    interferers = [
-        draw_segment(_pick_clip(corpus, "train", other, rng), length, rng)
-        for other in interferer_classes
-    ]
+    interferers = [_draw_source(corpus, other, length, mix, rng) for other in interferer_classes]
     rate = corpus.sample_rate
     target = random_colour(random_band_limit(target, rate, mix, rng), rate, mix, rng)
     interferers = [

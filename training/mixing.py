@@ -11,7 +11,8 @@ AudioSep (`data/waveform_mixers.py`, reproduced exactly here):
 
 Added here: 1-3 interferers, a random low-pass per source (so a band limit never tells the
 model which source is which), a random colouring per source (tilt + one peak or notch: a
-timbre or recording chain not seen in training), a random overall level, and silent
+timbre or recording chain not seen in training), a random speed change per source
+(resampling: pitch and formants move together), a random overall level, and silent
 targets (the described sound is absent: the mixture is the interferers alone and the
 target is zeros).
 
@@ -42,6 +43,8 @@ __all__ = [
     "random_band_limit",
     "colour",
     "random_colour",
+    "change_speed",
+    "random_speed",
 ]
 
 ENERGY_FLOOR = 1e-10  # AudioSep's floor on the reference energy
@@ -218,3 +221,27 @@ def mix_sources(
         level_db=level_db,
         interferers=[(p * noise_gain * level).astype(np.float32) for p in parts],
     )
+
+
+def change_speed(x: np.ndarray, factor: float, length: int) -> np.ndarray:
+    """`x` played `factor` times faster (linear interpolation), `length` samples of it.
+
+    Args:
+        x: [N] signal, N >= ceil((length - 1) * factor) + 1 for a full output.
+
+    Returns:
+        [length] float32; output sample i is x at position i * factor (zero past the end).
+    """
+    if factor <= 0.0:
+        raise ValueError(f"change_speed needs a positive factor, got {factor}")
+    positions = np.arange(length, dtype=np.float64) * factor  # [length] input samples
+    source = np.arange(x.shape[-1], dtype=np.float64)  # [N]
+    return np.interp(positions, source, x, right=0.0).astype(np.float32)
+
+
+def random_speed(cfg: MixConfig, rng: np.random.Generator) -> float:
+    """A speed factor: 1.0 with probability 1 - `cfg.speed_prob` (drawing nothing when
+    it is 0), else 2 ** (s / 12) for s uniform in +-`cfg.speed_semitones`."""
+    if cfg.speed_prob <= 0.0 or rng.random() >= cfg.speed_prob:
+        return 1.0
+    return float(2.0 ** (rng.uniform(-cfg.speed_semitones, cfg.speed_semitones) / 12.0))

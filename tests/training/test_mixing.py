@@ -25,11 +25,13 @@ from livesep.training.dataset import (
 from livesep.training.mixing import (
     PEAK_LEVEL,
     band_limit,
+    change_speed,
     colour,
     energy,
     match_energy,
     mix_sources,
     random_colour,
+    random_speed,
 )
 
 RATE = 8000
@@ -162,6 +164,53 @@ def test_colouring_keeps_paired_twins_exact(corpus_table: tuple[Corpus, CaptionT
         )
         np.testing.assert_array_equal(ex.mixture, twin.mixture)
         assert twin.cls != ex.cls
+
+
+def test_change_speed_moves_a_tone_by_the_factor() -> None:
+    t = np.arange(2 * RATE) / RATE  # [2 s]
+    tone = np.sin(2 * np.pi * 500.0 * t).astype(np.float32)
+    for factor in (2.0 ** (-2 / 12), 1.0, 2.0 ** (2 / 12)):
+        out = change_speed(tone, factor, RATE)  # the first second at the new speed
+        assert out.shape == (RATE,) and out.dtype == np.float32
+        peak_hz = np.argmax(np.abs(np.fft.rfft(out))) * RATE / out.size  # 1 Hz bins
+        assert peak_hz == pytest.approx(500.0 * factor, abs=1.0)
+    np.testing.assert_array_equal(change_speed(tone, 1.0, 100), tone[:100])
+    assert np.all(change_speed(tone[:50], 1.0, 100)[50:] == 0.0)  # past the end: silence
+    with pytest.raises(ValueError, match="positive factor"):
+        change_speed(tone, 0.0, 10)
+
+
+def test_random_speed_off_draws_nothing_and_on_stays_in_range() -> None:
+    rng, ref = np.random.default_rng(7), np.random.default_rng(7)
+    assert random_speed(MixConfig(speed_prob=0.0), rng) == 1.0
+    assert rng.random() == ref.random()  # old recipes replay exactly
+    rng, cfg = np.random.default_rng(1), MixConfig(speed_prob=1.0, speed_semitones=2.0)
+    factors = [random_speed(cfg, rng) for _ in range(200)]
+    semitones = 12.0 * np.log2(factors)
+    assert semitones.min() >= -2.0 and semitones.max() <= 2.0
+    assert semitones.min() < -1.5 and semitones.max() > 1.5  # the range is used
+
+
+def test_speed_change_is_applied_and_keeps_paired_twins_exact(
+    corpus_table: tuple[Corpus, CaptionTable],
+) -> None:
+    corpus, table = corpus_table
+    # The same draws (speed_prob 1), once with every factor exactly 1: any difference is the
+    # speed change itself.
+    still = MixConfig(interferers_min=2, interferers_max=2, speed_prob=1.0, speed_semitones=0.0)
+    moved = dataclasses.replace(still, speed_semitones=2.0)
+    changed = 0
+    for i in range(10):
+        rng = [11, i]
+        plain = make_training_example(corpus, table, still, 800, np.random.default_rng(rng))
+        ex = make_training_example(corpus, table, moved, 800, np.random.default_rng(rng))
+        twin = make_training_example(
+            corpus, table, moved, 800, np.random.default_rng(rng), query_interferer=True
+        )
+        assert ex.mixture.shape == (800,) and ex.target.shape == (800,)
+        np.testing.assert_array_equal(ex.mixture, twin.mixture)
+        changed += not np.allclose(ex.mixture, plain.mixture)
+    assert changed == 10
 
 
 def test_draw_segment_pads_short_clips_and_crops_long_ones() -> None:

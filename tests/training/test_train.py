@@ -36,6 +36,8 @@ def test_yaml_and_dotted_overrides(tmp_path: Path) -> None:
         (["optim.schedule=linear"], "optim.schedule"),
         (["mix.silence_prob=2"], "mix.silence_prob"),
         (["mix.eq_prob=-0.1"], "mix.eq_prob"),
+        (["mix.speed_prob=2"], "mix.speed_prob"),
+        (["mix.speed_semitones=13"], "mix.speed_semitones"),
         (["mix.eq_peak_db=-3"], "mix.eq_peak_db"),
         (["novalue"], "dotted.key=value"),
         (["bf16=maybe"], "config key bf16"),
