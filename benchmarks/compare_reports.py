@@ -33,6 +33,8 @@ def load_items(path: Path) -> list[dict[str, Any]]:
         items = json.loads(path.read_text())["items"]
     except (OSError, ValueError, KeyError) as err:
         raise SystemExit(f"{path}: not a `livesep evaluate` report.json ({err})") from err
+    if not items:
+        raise SystemExit(f"{path}: the report scores no items")
     missing = [k for k in ("mixture", "query", "class", "sdri", "si_sdri") if k not in items[0]]
     if missing:
         raise SystemExit(f"{path}: items lack {', '.join(missing)}")

@@ -69,6 +69,9 @@ def test_reports_of_different_benches_are_refused(tmp_path: Path) -> None:
         compare_reports.pair(old, new)
     with pytest.raises(SystemExit, match="different benches"):
         compare_reports.pair(old, new[:3])
+    (tmp_path / "empty.json").write_text('{"items": []}')
+    with pytest.raises(SystemExit, match="no items"):
+        compare_reports.load_items(tmp_path / "empty.json")
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(SystemExit, match="not a `livesep evaluate` report"):
         compare_reports.load_items(tmp_path / "x.json")
