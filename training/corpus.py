@@ -200,23 +200,29 @@ def _collect_midi(
         )
         report.tools["music21"] = _module_version("music21")
     items = []
-    for program, cls, poly in source.instruments:
-        # One fluidsynth run per instrument (loading a soundfont costs ~0.5-2 s): the
+    presets: list[tuple[int, str, bool, int, tuple[int, ...]]] = [
+        (*inst, source.count, ()) for inst in source.instruments
+    ]
+    presets += [(*v, source.variant_count, (v[0],)) for v in source.variants]
+    for program, cls, poly, count, key in presets:
+        # `key` keeps a variant's seeds and files apart from its class's first preset.
+        # One fluidsynth run per preset (loading a soundfont costs ~0.5-2 s): the
         # excerpts play one after another with GAP_S of silence and are cut apart again.
         excerpts, notes, starts, t = [], [], [], 0.0
-        for i in range(source.count):
-            rng = np.random.default_rng([seed, stable_int(source.name, cls, i)])
+        for i in range(count):
+            rng = np.random.default_rng([seed, stable_int(source.name, cls, *key, i)])
             name, beats, bpm = _tune(rng, tunes, i, program, cls, poly)
             seconds = [(p, t + on * 60.0 / bpm, d * 60.0 / bpm) for p, on, d in beats]
             notes += seconds
             starts.append(t)
             t = max(on + d for _, on, d in seconds) + GAP_S
-            what = f"{name} at {bpm:.0f} bpm / program {program if program >= 0 else 'drums'}"
-            excerpts.append(f"{what} / #{i:03d}")
-        midi = work / f"{source.name}-{slug(cls)}.mid"
+            what = f"{name} at {bpm:.0f} bpm / {_preset_name(program)} / #{i:03d}"
+            excerpts.append(what)
+        stem = f"{source.name}-{slug(cls)}" + "".join(f"-p{k}" for k in key)
+        midi = work / f"{stem}.mid"
         rendered = midi.with_suffix(".wav")
         velocity = int(
-            np.random.default_rng([seed, stable_int(source.name, cls)]).integers(75, 111)
+            np.random.default_rng([seed, stable_int(source.name, cls, *key)]).integers(75, 111)
         )
         renderers.write_midi(midi, notes, program, 60.0, velocity)  # 60 bpm: 1 beat = 1 s
         renderers.render_midi(argv, env, sf2, midi, rendered, rate)
@@ -225,7 +231,7 @@ def _collect_midi(
             raise CorpusError(f"fluidsynth rendered {got} Hz instead of {rate} Hz")
         bounds = [round(s * rate) for s in starts] + [len(audio)]
         for i, what in enumerate(excerpts):
-            out = work / f"{source.name}-{slug(cls)}-{i:04d}.wav"
+            out = work / f"{stem}-{i:04d}.wav"
             sf.write(out, audio[bounds[i] : bounds[i + 1]], rate, subtype="FLOAT")
             items.append(
                 Item(source.name, font.version, source.license, what, cls, source.holdout, out)
@@ -236,6 +242,13 @@ def _collect_midi(
         "files": len(items),
     }
     return items
+
+
+def _preset_name(program: int) -> str:
+    """How a render's path names its preset: "program 65", "program drums", "drum kit 32"."""
+    if program >= 0:
+        return f"program {program}"
+    return "program drums" if program == -1 else f"drum kit {-1 - program}"
 
 
 def _tune(

@@ -188,7 +188,11 @@ class SpeechSource:
 class MidiSource:
     """Melodies rendered with fluidsynth through a General MIDI soundfont package.
 
-    `instruments` are `(GM program 0-127 or -1 for the drum kit, class, polyphonic)`.
+    `instruments` are `(GM program 0-127, or -1 - kit for a drum kit, class, polyphonic)`;
+    `count` renders each. `variants` (same form) are further presets of those classes, other
+    timbres of the same kind of instrument ("Tenor Sax" for saxophone), `variant_count`
+    renders each; they are seeded apart from the class's first preset, so adding variants
+    leaves every other render unchanged.
     `tunes`: "music21" (Bach chorales from music21's corpus) or "builtin" (seeded random
     melodies, no extra dependency).
     """
@@ -199,6 +203,8 @@ class MidiSource:
     instruments: tuple[tuple[int, str, bool], ...]
     count: int  # renders per instrument
     tunes: str = "music21"
+    variants: tuple[tuple[int, str, bool], ...] = ()
+    variant_count: int = 0  # renders per variant
     holdout: bool = False
     kind: str = "midi"
 
@@ -244,6 +250,31 @@ GM_INSTRUMENTS: tuple[tuple[int, str, bool], ...] = (
     (73, "flute", False),
     (105, "banjo", False),
     (-1, "drums", False),
+)
+
+# Further FluidR3 presets of the trained instrument classes (its preset names): more than
+# one timbre per class in training, so "saxophone" is not one sample set. Classes with no
+# such preset in General MIDI (cello, harp, harpsichord, xylophone, trombone, clarinet)
+# have none; banjo stays zero-shot. Drum kits are -1 - kit (bank 128).
+FLUID_VARIANTS: tuple[tuple[int, str, bool], ...] = (
+    (1, "piano", True),  # Bright Yamaha Grand
+    (3, "piano", True),  # Honky Tonk
+    (16, "organ", True),  # DrawbarOrgan
+    (20, "organ", True),  # Reed Organ
+    (23, "accordion", True),  # Bandoneon
+    (25, "acoustic guitar", True),  # Steel String Guitar
+    (27, "electric guitar", False),  # Clean Guitar
+    (30, "electric guitar", False),  # Distortion Guitar
+    (34, "bass guitar", False),  # Picked Bass
+    (35, "bass guitar", False),  # Fretless Bass
+    (110, "violin", False),  # Fiddle
+    (59, "trumpet", False),  # Muted Trumpet
+    (64, "saxophone", False),  # Soprano Sax
+    (66, "saxophone", False),  # Tenor Sax
+    (72, "flute", False),  # Piccolo
+    (-1 - 8, "drums", False),  # Room kit
+    (-1 - 32, "drums", False),  # Jazz kit
+    (-1 - 40, "drums", False),  # Brush kit
 )
 
 ESPEAK_VOICES = (
@@ -493,6 +524,8 @@ _ALL_SOURCES: list[Source] = [
         "usr/share/sounds/sf2/FluidR3_GM.sf2",
         GM_INSTRUMENTS,
         count=100,
+        variants=FLUID_VARIANTS,
+        variant_count=50,
     ),
     TIMGM,
     SynthSource("synth-a", "CC0 (generated)", ("beeps", "noise bursts", "clicks", "chirps"), 6),
@@ -547,7 +580,7 @@ def check_tables() -> None:
         elif isinstance(source, SpeechSource):
             classes = [c for _, c in source.voices]
         elif isinstance(source, MidiSource):
-            classes = [c for _, c, _ in source.instruments]
+            classes = [c for _, c, _ in source.instruments + source.variants]
         else:
             classes = list(source.classes)
         for cls in classes:

@@ -277,7 +277,11 @@ def _vlq(value: int) -> bytes:
 
 
 def write_midi(path: Path, notes: list[Note], program: int, bpm: float, velocity: int) -> None:
-    """A one-track standard MIDI file; `program` -1 plays `notes` on the drum channel."""
+    """A one-track standard MIDI file.
+
+    `program` 0-127 is a General MIDI preset; -1 - kit plays `notes` on the drum channel
+    with drum kit `kit` (0: the standard kit, sent as no program change).
+    """
     ticks = 480  # per beat
     channel = 9 if program < 0 else 0
     events: list[tuple[int, int, bytes]] = []  # (tick, order, message); note-offs first
@@ -288,8 +292,8 @@ def write_midi(path: Path, notes: list[Note], program: int, bpm: float, velocity
         events.append((max(off, on + 1), 0, bytes([0x80 | channel, pitch, 0])))
     tempo = round(60e6 / bpm)  # microseconds per beat
     track = _vlq(0) + b"\xff\x51\x03" + tempo.to_bytes(3, "big")
-    if program >= 0:
-        track += _vlq(0) + bytes([0xC0 | channel, program])
+    if program >= 0 or program < -1:
+        track += _vlq(0) + bytes([0xC0 | channel, program if program >= 0 else -1 - program])
     now = 0
     for tick, _, message in sorted(events):
         track += _vlq(tick - now) + message

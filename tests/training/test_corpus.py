@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from livesep.training.corpus_sources import (
 )
 from livesep.training.debs import apt_available
 from livesep.training.manifest import read_manifest
+from livesep.training.renderers import write_midi
 
 RATE = 16000  # Hz; the tests build at a low rate to stay fast
 
@@ -318,6 +320,50 @@ def test_package_sources_build(tmp_path: Path) -> None:
     assert build["packages"]["minetest-data"]["version"]
     assert all(r["source"]["version"] for r in records)
     assert any(" + " in r["source"]["path"] for r in records if r["class"] == "footsteps")
+
+
+def test_midi_selects_the_preset_or_drum_kit(tmp_path: Path) -> None:
+    notes = [(60, 0.0, 0.5), (64, 0.5, 0.5)]
+    messages = {}
+    for program in (65, -1, -1 - 40):
+        path = tmp_path / f"p{program}.mid"
+        write_midi(path, notes, program, 60.0, 100)
+        messages[program] = path.read_bytes()
+    assert bytes([0xC0, 65]) in messages[65] and bytes([0x90, 60, 100]) in messages[65]
+    assert bytes([0x99, 60, 100]) in messages[-1]  # drum channel 10
+    assert not any(b & 0xF0 == 0xC0 for b in messages[-1][22:])  # standard kit: no change
+    assert bytes([0xC9, 40]) in messages[-41]  # brush kit on the drum channel
+
+
+@needs_apt
+def test_variants_add_renders_and_leave_the_others_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding variant presets keeps every earlier clip byte for byte (phase 5 relies on it)."""
+    base = dataclasses.replace(
+        SOURCES["timgm6mb-soundfont"],
+        instruments=((73, "flute", False), (-1, "drums", False)),
+        count=3,
+        tunes="builtin",
+    )
+    extended = dataclasses.replace(
+        base, variants=((72, "flute", False), (-1 - 40, "drums", False)), variant_count=2
+    )
+    monkeypatch.setitem(SOURCE_SETS, "tiny-base", (base,))
+    monkeypatch.setitem(SOURCE_SETS, "tiny-variants", (extended,))
+    before = _build(tmp_path / "a", "tiny-base")
+    after = _build(tmp_path / "b", "tiny-variants")
+    check_corpus(tmp_path / "b", RATE)
+    key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
+    assert {key(r) for r in before} <= {key(r) for r in after}
+    old, new = _tree_bytes(tmp_path / "a"), _tree_bytes(tmp_path / "b")
+    assert all(new[k] == v for k, v in old.items() if k.startswith("audio/"))
+    added = [r for r in after if key(r) not in {key(b) for b in before}]
+    presets = {r["source"]["path"].split(" / ")[1] for r in added}
+    assert presets == {"program 72", "drum kit 40"}
+    assert {r["class"] for r in added} == {"flute", "drums"}
+    renders = {r["source"]["path"] for r in after}
+    assert len(renders) == 2 * 3 + 2 * 2  # every render kept, none overwritten
 
 
 @pytest.mark.slow
