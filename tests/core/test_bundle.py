@@ -41,7 +41,7 @@ def test_round_trip_fields(tmp_path):
     np.testing.assert_array_equal(b.cached_embedding("speech")[:2], [1.0, 0.0])
     assert b.cached_embedding("unknown") is None
     assert load_bundle(b.path / MANIFEST).path == b.path  # the manifest path works too
-    assert b.path.stat().st_mode & 0o777 == DIR_MODE  # not mkdtemp's 0700
+    assert b.path.stat().st_mode & 0o777 == DIR_MODE  # not mkdtemp's 0700 (test_fsmode)
 
 
 def test_mismatched_hash_names_file(tmp_path):
