@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import math
@@ -59,6 +60,26 @@ def test_paired_difference_and_standard_error(tmp_path: Path) -> None:
     assert by[("val", "query sensitivity")]["diff"] == pytest.approx(0.5)
     zero = by[("zeroshot", "SDRi")]
     assert zero["items"] == 1 and zero["diff"] == -1.0 and math.isnan(zero["se"])
+
+
+def test_groups_compare_the_items_of_their_classes(tmp_path: Path) -> None:
+    bench = _bench(tmp_path)
+    old = _report(tmp_path / "a.json", [1.0, 2.0, 3.0, 4.0, 0.0], [0.0] * 5)
+    new = _report(tmp_path / "b.json", [2.0, 2.0, 5.0, 4.0, -1.0], [0.0] * 5)
+    pairs = compare_reports.pair(compare_reports.load_items(old), compare_reports.load_items(new))
+    groups = dict([compare_reports.parse_group("touched = c0, z")])
+    assert groups == {"touched": {"c0", "z"}}
+    rows = compare_reports.compare(pairs, compare_reports.splits_of(bench), groups)
+    touched = {r["metric"]: r for r in rows if r["split"] == "touched"}
+    assert touched["SDRi"]["items"] == 3  # c0's two items and z's one, across splits
+    assert touched["SDRi"]["diff"] == pytest.approx((1.0 + 2.0 - 1.0) / 3)
+    assert touched["SDRi"]["classes_up"] == "1/2"
+    assert {r["split"] for r in rows} == {"val", "zeroshot", "touched"}
+    with pytest.raises(SystemExit, match="no item of class nope"):
+        compare_reports.compare(pairs, compare_reports.splits_of(bench), {"g": {"c0", "nope"}})
+    for bad in ("c0,c1", "=c0", "name="):
+        with pytest.raises(argparse.ArgumentTypeError, match="NAME=class"):
+            compare_reports.parse_group(bad)
 
 
 def test_reports_of_different_benches_are_refused(tmp_path: Path) -> None:
