@@ -30,13 +30,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from livesep.training import renderers
+from livesep.training import drumkits, renderers
 from livesep.training.captions import train_captions, val_captions
 from livesep.training.corpus_sources import (
     CLASSES,
     ZEROSHOT,
     CorpusError,
     DebSource,
+    DrumkitSource,
     MidiSource,
     Source,
     SpeechSource,
@@ -282,6 +283,51 @@ def _tune(
     )
 
 
+KIT_SUFFIXES = (".xml", ".aif", ".aiff")  # a Hydrogen kit's drumkit.xml and AIFF samples
+
+
+def _collect_drumkit(
+    source: DrumkitSource,
+    store: PackageStore,
+    work: Path,
+    seed: int,
+    rate: int,
+    report: BuildReport,
+) -> list[Item]:
+    package = store.unpack(source.name, extra=KIT_SUFFIXES)
+    cache: dict[Path, np.ndarray] = {}
+
+    def load(path: Path) -> np.ndarray:  # a kit sample, mono float32 at `rate`, decoded once
+        if path not in cache:
+            audio, got = decode(path)
+            cache[path] = soxr.resample(audio, got, rate, quality="HQ") if got != rate else audio
+        return cache[path]
+
+    items = []
+    for folder, license_ in source.kits:
+        kit_dir = package.root / source.root / folder
+        kit = drumkits.read_kit(kit_dir)
+        roles = drumkits.assign_roles(kit)
+        for i in range(source.count):
+            rng = np.random.default_rng([seed, stable_int(source.name, folder, i)])
+            bpm = float(rng.uniform(85, 135))
+            audio = drumkits.render_pattern(
+                kit, roles, renderers.drum_pattern(rng), bpm, rng, rate, load
+            )
+            out = work / f"{source.name}-{slug(folder)}-{i:04d}.wav"
+            sf.write(out, audio, rate, subtype="FLOAT")
+            what = f"{folder}: drum pattern at {bpm:.0f} bpm / #{i:03d}"
+            items.append(
+                Item(source.name, package.version, license_, what, source.cls, source.holdout, out)
+            )
+    report.packages[source.name] = {
+        "version": package.version,
+        "license": source.license,
+        "files": len(items),
+    }
+    return items
+
+
 def _collect_synth(source: SynthSource, work: Path, seed: int, rate: int) -> list[Item]:
     items = []
     for cls in source.classes:
@@ -305,6 +351,8 @@ def collect(
         return _collect_speech(source, store, work, options.seed, report)
     if isinstance(source, MidiSource):
         return _collect_midi(source, store, work, options.seed, options.rate, report)
+    if isinstance(source, DrumkitSource):
+        return _collect_drumkit(source, store, work, options.seed, options.rate, report)
     report.packages[source.name] = {
         "version": "1",
         "license": source.license,

@@ -210,6 +210,25 @@ class MidiSource:
 
 
 @dataclass(frozen=True)
+class DrumkitSource:
+    """Drum patterns played with the recorded hits of Hydrogen drum kits in a Debian package.
+
+    `kits` are `(folder under root, license)`; `count` seeded patterns per kit
+    (`renderers.drum_pattern`, 85-135 bpm), mixed from the kit's samples
+    (`training/drumkits.py`). Every clip is class `cls`.
+    """
+
+    name: str  # the Debian package
+    license: str
+    root: str  # folder of the kits inside the package
+    kits: tuple[tuple[str, str], ...]
+    count: int
+    cls: str = "drums"
+    holdout: bool = False
+    kind: str = "drumkit"
+
+
+@dataclass(frozen=True)
 class SynthSource:
     """Sounds the builder synthesises itself with numpy (deterministic, no packages)."""
 
@@ -221,7 +240,7 @@ class SynthSource:
     kind: str = "synth"
 
 
-Source = DebSource | SpeechSource | MidiSource | SynthSource
+Source = DebSource | SpeechSource | MidiSource | DrumkitSource | SynthSource
 
 _0AD = "audio/"
 _STK = "supertuxkart/data/"
@@ -528,6 +547,25 @@ _ALL_SOURCES: list[Source] = [
         variant_count=50,
     ),
     TIMGM,
+    # The recorded acoustic kits of hydrogen-drumkits (licenses from its copyright file;
+    # the electronic kits, the hand claps and the African percussion set are left out).
+    # Not in the `default` set yet: the shipped model has not trained on it.
+    DrumkitSource(
+        "hydrogen-drumkits",
+        "GPL-2 / GPL-2+ / CC-BY-SA-3.0 / CC-BY-3.0 (per kit)",
+        "usr/share/hydrogen/data/drumkits",
+        (
+            ("BJA_Pacific", "CC-BY-SA-3.0-us"),
+            ("ColomboAcousticDrumkit", "GPL-2+ with composition exception"),
+            ("ForzeeStereo", "GPL-2"),
+            ("Millo-Drums_v.1", "GPL-2"),
+            ("Millo_MultiLayered2", "GPL-2"),
+            ("Millo_MultiLayered3", "GPL-2"),
+            ("The Black Pearl 1.0", "GPL-2"),
+            ("rumpf_kit_z01_h2", "CC-BY-3.0"),
+        ),
+        count=25,
+    ),
     SynthSource("synth-a", "CC0 (generated)", ("beeps", "noise bursts", "clicks", "chirps"), 6),
     SynthSource("synth-b", "CC0 (generated)", ("beeps", "noise bursts"), 2, holdout=True),
 ]
@@ -544,7 +582,7 @@ SOURCE_SETS: dict[str, tuple[Source, ...]] = {
         dataclasses.replace(ESPEAK, count=6),
         dataclasses.replace(TIMGM, instruments=CI_INSTRUMENTS, count=3, tunes="builtin"),
     ),
-    "default": tuple(s for s in SOURCES.values() if not isinstance(s, SynthSource)),
+    "default": tuple(s for s in SOURCES.values() if not isinstance(s, SynthSource | DrumkitSource)),
 }
 
 
@@ -581,6 +619,8 @@ def check_tables() -> None:
             classes = [c for _, c in source.voices]
         elif isinstance(source, MidiSource):
             classes = [c for _, c, _ in source.instruments + source.variants]
+        elif isinstance(source, DrumkitSource):
+            classes = [source.cls]
         else:
             classes = list(source.classes)
         for cls in classes:

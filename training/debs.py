@@ -87,36 +87,53 @@ class PackageStore:
             raise CorpusError(f"apt-get download {package} left no .deb in {self.debs}")
         return found[-1]
 
-    def unpack(self, package: str, archive: str | None = None, prefix: str = "") -> Unpacked:
+    def unpack(
+        self,
+        package: str,
+        archive: str | None = None,
+        prefix: str = "",
+        extra: tuple[str, ...] = (),
+    ) -> Unpacked:
         """Audio files of `package` (or the members of its zip `archive` under `prefix`).
+
+        `extra` suffixes are unpacked and listed too (a drum kit's `.xml` and `.aiff`).
 
         Raises:
             CorpusError: the package can be neither downloaded nor found installed.
         """
+        suffixes = AUDIO_SUFFIXES + extra
         try:
             deb = self.deb(package)
         except CorpusError:
             version = installed_version(package)
             if version is None:
                 raise
-            return self._installed(package, version, archive, prefix)
+            return self._installed(package, version, archive, prefix, suffixes)
         version = _run(["dpkg-deb", "-f", str(deb), "Version"]).strip()
         root = self.cache / "pkg" / package
         done = root / ".unpacked"
-        if not (done.exists() and done.read_text() == version):
+        marker = version + (f" +{','.join(extra)}" if extra else "")
+        if not (done.exists() and done.read_text() == marker):
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True)
             wanted = [archive] if archive else None
-            _extract_deb(deb, root, wanted)
+            _extract_deb(deb, root, wanted, suffixes=suffixes)
             if archive:
                 zip_path = root / archive
                 _extract_zip(zip_path, root / (archive + ".d"), prefix)
                 zip_path.unlink()  # 0ad's public.zip is 3 GB; keep only its audio
-            done.write_text(version)
+            done.write_text(marker)
         base = root / (archive + ".d") if archive else root
-        return Unpacked(package, version, base, _list_files(base))
+        return Unpacked(package, version, base, _list_files(base, suffixes))
 
-    def _installed(self, package: str, version: str, archive: str | None, prefix: str) -> Unpacked:
+    def _installed(
+        self,
+        package: str,
+        version: str,
+        archive: str | None,
+        prefix: str,
+        suffixes: tuple[str, ...] = AUDIO_SUFFIXES,
+    ) -> Unpacked:
         if archive:
             root = self.cache / "pkg" / package
             base = root / (archive + ".d")
@@ -128,9 +145,7 @@ class PackageStore:
             return Unpacked(package, version, base, _list_files(base))
         listed = _run(["dpkg", "-L", package]).splitlines()
         files = sorted(
-            p.lstrip("/")
-            for p in listed
-            if p.lower().endswith(AUDIO_SUFFIXES) and Path(p).is_file()
+            p.lstrip("/") for p in listed if p.lower().endswith(suffixes) and Path(p).is_file()
         )
         return Unpacked(package, version, Path("/"), tuple(files))
 
@@ -178,8 +193,14 @@ def _missing_dependencies(package: str) -> list[str]:
     return names or [package]
 
 
-def _extract_deb(deb: Path, dest: Path, wanted: list[str] | None, everything: bool = False) -> None:
-    """Unpack files of a .deb: `wanted` paths, else audio files (or everything)."""
+def _extract_deb(
+    deb: Path,
+    dest: Path,
+    wanted: list[str] | None,
+    everything: bool = False,
+    suffixes: tuple[str, ...] = AUDIO_SUFFIXES,
+) -> None:
+    """Unpack files of a .deb: `wanted` paths, else files with `suffixes` (or everything)."""
     proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
     assert proc.stdout is not None
     with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
@@ -190,7 +211,7 @@ def _extract_deb(deb: Path, dest: Path, wanted: list[str] | None, everything: bo
             if wanted is not None:
                 keep = name in wanted
             else:
-                keep = everything or name.lower().endswith(AUDIO_SUFFIXES)
+                keep = everything or name.lower().endswith(suffixes)
             if not keep:
                 continue
             target = dest / name
@@ -223,8 +244,8 @@ def _extract_zip(zip_path: Path, dest: Path, prefix: str) -> None:
                 archive.extract(info, dest)
 
 
-def _list_files(base: Path) -> tuple[str, ...]:
+def _list_files(base: Path, suffixes: tuple[str, ...] = AUDIO_SUFFIXES) -> tuple[str, ...]:
     files = sorted(
         str(p.relative_to(base)) for p in base.rglob("*") if p.is_file() or p.is_symlink()
     )
-    return tuple(f for f in files if f.lower().endswith(AUDIO_SUFFIXES))
+    return tuple(f for f in files if f.lower().endswith(suffixes))
