@@ -205,7 +205,7 @@ def _collect_midi(
         (*inst, source.count, ()) for inst in source.instruments
     ]
     presets += [(*v, source.variant_count, (v[0],)) for v in source.variants]
-    for program, cls, poly, count, key in presets:
+    for program, cls, poly, count, key in (p for p in presets if p[3] > 0):
         # `key` keeps a variant's seeds and files apart from its class's first preset.
         # One fluidsynth run per preset (loading a soundfont costs ~0.5-2 s): the
         # excerpts play one after another with GAP_S of silence and are cut apart again.

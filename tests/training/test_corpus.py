@@ -90,6 +90,12 @@ def _tree_bytes(out: Path) -> dict[str, bytes]:
 # -- tables -----------------------------------------------------------------------------
 def test_tables_name_known_classes_and_zeroshot_set() -> None:
     check_tables()
+    fluid = {s.name: s for s in SOURCE_SETS["default"]}["fluid-soundfont-gm"]
+    varied = {s.name: s for s in SOURCE_SETS["default+variants"]}["fluid-soundfont-gm"]
+    assert fluid.variant_count == 0 and varied.variant_count == 50 and varied.variants
+    assert [s.name for s in SOURCE_SETS["default"]] == [
+        s.name for s in SOURCE_SETS["default+variants"]
+    ]
     zeroshot = [c for c in CLASSES.values() if c.role == ZEROSHOT and c.name != "chirps"]
     assert 4 <= len(zeroshot) <= 6
     default_classes = set()
