@@ -299,8 +299,7 @@ def _collect_drumkit(
 
     def load(path: Path) -> np.ndarray:  # a kit sample, mono float32 at `rate`, decoded once
         if path not in cache:
-            audio, got = decode(path)
-            cache[path] = soxr.resample(audio, got, rate, quality="HQ") if got != rate else audio
+            cache[path] = decode_at(path, rate, str(path))
         return cache[path]
 
     items = []
@@ -484,18 +483,23 @@ def segments(x: np.ndarray, rate: int) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-def load_item(item: Item, rate: int) -> np.ndarray:
-    """Decode one item as mono float32 at `rate`.
+def decode_at(path: Path, rate: int, name: str) -> np.ndarray:
+    """Decode `path` as mono float32 at `rate`; `name` is what an error calls it.
 
     Raises:
         CorpusError: undecodable, or NaN/Inf samples.
     """
-    audio, got = decode(item.file)
+    audio, got = decode(path)
     if not np.all(np.isfinite(audio)):
-        raise CorpusError(f"{item.source}:{item.path} has NaN/Inf samples")
+        raise CorpusError(f"{name} has NaN/Inf samples")
     if got != rate:
         audio = soxr.resample(audio, got, rate, quality="HQ")  # [T']
     return audio
+
+
+def load_item(item: Item, rate: int) -> np.ndarray:
+    """Decode one item as mono float32 at `rate` (see `decode_at`)."""
+    return decode_at(item.file, rate, f"{item.source}:{item.path}")
 
 
 def _write_clip(

@@ -130,9 +130,9 @@ def assign_roles(kit: Kit) -> dict[int, Instrument]:
     """
     roles: dict[int, Instrument] = {}
     used: set[str] = set()
+    plain = [i for i in kit.instruments if not any(x in i.name.lower() for x in EXCLUDED)]
     for note, patterns in ROLES.items():
         shared = note in (42, 46)
-        plain = [i for i in kit.instruments if not any(x in i.name.lower() for x in EXCLUDED)]
         tiers = [
             [i for i in plain if shared or i.name not in used],
             [i for i in kit.instruments if shared or i.name not in used],
