@@ -188,12 +188,24 @@ def _collect_midi(
     rate: int,
     report: BuildReport,
 ) -> list[Item]:
-    argv, env, tool_version = store.tool("fluidsynth", "fluidsynth")
-    report.tools["fluidsynth"] = tool_version
-    font = store.unpack(source.name)
-    sf2 = font.root / source.sf2
-    if not sf2.exists():
-        raise CorpusError(f"soundfont {source.sf2} missing from package {source.name}")
+    if source.synth == "timidity":
+        argv, env, tool_version = store.tool("timidity", "timidity")
+        font = store.unpack(source.name, extra=(".pat", ".cfg"))
+        sf2 = work / f"{source.name}.cfg"
+        programs, drums = renderers.timidity_config(font.root / source.sf2, font.root, sf2)
+        wanted = {p for p, _, _ in source.instruments + source.variants}
+        lacking = sorted(p for p in wanted if not (p in programs or (p == -1 and drums)))
+        if lacking:
+            raise CorpusError(f"{source.name} has no patch for GM program(s) {lacking}")
+    elif source.synth == "fluidsynth":
+        argv, env, tool_version = store.tool("fluidsynth", "fluidsynth")
+        font = store.unpack(source.name)
+        sf2 = font.root / source.sf2
+        if not sf2.exists():
+            raise CorpusError(f"soundfont {source.sf2} missing from package {source.name}")
+    else:
+        raise CorpusError(f"{source.name}: unknown synth {source.synth!r}")
+    report.tools[source.synth] = tool_version
     tunes: list[tuple[str, list[list[renderers.Note]]]] = []
     if source.tunes == "music21":
         tunes = renderers.chorale_tunes(
@@ -226,10 +238,13 @@ def _collect_midi(
             np.random.default_rng([seed, stable_int(source.name, cls, *key)]).integers(75, 111)
         )
         renderers.write_midi(midi, notes, program, 60.0, velocity)  # 60 bpm: 1 beat = 1 s
-        renderers.render_midi(argv, env, sf2, midi, rendered, rate)
+        if source.synth == "timidity":
+            renderers.render_midi_timidity(argv, env, sf2, midi, rendered, rate)
+        else:
+            renderers.render_midi(argv, env, sf2, midi, rendered, rate)
         audio, got = sf.read(rendered, dtype="float32", always_2d=True)
         if got != rate:
-            raise CorpusError(f"fluidsynth rendered {got} Hz instead of {rate} Hz")
+            raise CorpusError(f"{source.synth} rendered {got} Hz instead of {rate} Hz")
         bounds = [round(s * rate) for s in starts] + [len(audio)]
         for i, what in enumerate(excerpts):
             out = work / f"{stem}-{i:04d}.wav"

@@ -186,7 +186,10 @@ class SpeechSource:
 
 @dataclass(frozen=True)
 class MidiSource:
-    """Melodies rendered with fluidsynth through a General MIDI soundfont package.
+    """Melodies rendered through a General MIDI sample set in a package.
+
+    `synth` "fluidsynth": `sf2` is a SoundFont; "timidity": `sf2` is a TiMidity++ config
+    (GUS patches, e.g. freepats), whose `dir` lines are moved under the unpacked package.
 
     `instruments` are `(GM program 0-127, or -1 - kit for a drum kit, class, polyphonic)`;
     `count` renders each. `variants` (same form) are further presets of those classes, other
@@ -206,6 +209,7 @@ class MidiSource:
     variants: tuple[tuple[int, str, bool], ...] = ()
     variant_count: int = 0  # renders per variant
     holdout: bool = False
+    synth: str = "fluidsynth"  # or "timidity"
     kind: str = "midi"
 
 
@@ -323,6 +327,39 @@ TIMGM = MidiSource(
     GM_INSTRUMENTS,
     count=10,
     holdout=True,  # a second timbre set, kept for validation
+)
+
+# freepats: GUS patches recorded and edited independently of both soundfonts, played
+# by TiMidity++ (its own interpolation, envelopes and effects): a second recording and
+# synthesis chain for the instrument classes. Every trained class has a patch; banjo
+# (zero-shot) has none. Not in the `default` set: the shipped model has not trained on it.
+FREEPATS = MidiSource(
+    "freepats",
+    "GPL-2+ with composition exception",
+    "etc/timidity/freepats.cfg",
+    tuple(i for i in GM_INSTRUMENTS if i[1] != "banjo"),
+    count=100,
+    synth="timidity",
+)
+
+# The recorded acoustic kits of hydrogen-drumkits (licenses from its copyright file;
+# the electronic kits, the hand claps and the African percussion set are left out).
+# Not in the `default` set yet: the shipped model has not trained on it.
+HYDROGEN_KITS = DrumkitSource(
+    "hydrogen-drumkits",
+    "GPL-2 / GPL-2+ / CC-BY-SA-3.0 / CC-BY-3.0 (per kit)",
+    "usr/share/hydrogen/data/drumkits",
+    (
+        ("BJA_Pacific", "CC-BY-SA-3.0-us"),
+        ("ColomboAcousticDrumkit", "GPL-2+ with composition exception"),
+        ("ForzeeStereo", "GPL-2"),
+        ("Millo-Drums_v.1", "GPL-2"),
+        ("Millo_MultiLayered2", "GPL-2"),
+        ("Millo_MultiLayered3", "GPL-2"),
+        ("The Black Pearl 1.0", "GPL-2"),
+        ("rumpf_kit_z01_h2", "CC-BY-3.0"),
+    ),
+    count=25,
 )
 
 _ALL_SOURCES: list[Source] = [
@@ -547,25 +584,8 @@ _ALL_SOURCES: list[Source] = [
     ),
     FLUID,
     TIMGM,
-    # The recorded acoustic kits of hydrogen-drumkits (licenses from its copyright file;
-    # the electronic kits, the hand claps and the African percussion set are left out).
-    # Not in the `default` set yet: the shipped model has not trained on it.
-    DrumkitSource(
-        "hydrogen-drumkits",
-        "GPL-2 / GPL-2+ / CC-BY-SA-3.0 / CC-BY-3.0 (per kit)",
-        "usr/share/hydrogen/data/drumkits",
-        (
-            ("BJA_Pacific", "CC-BY-SA-3.0-us"),
-            ("ColomboAcousticDrumkit", "GPL-2+ with composition exception"),
-            ("ForzeeStereo", "GPL-2"),
-            ("Millo-Drums_v.1", "GPL-2"),
-            ("Millo_MultiLayered2", "GPL-2"),
-            ("Millo_MultiLayered3", "GPL-2"),
-            ("The Black Pearl 1.0", "GPL-2"),
-            ("rumpf_kit_z01_h2", "CC-BY-3.0"),
-        ),
-        count=25,
-    ),
+    FREEPATS,
+    HYDROGEN_KITS,
     SynthSource("synth-a", "CC0 (generated)", ("beeps", "noise bursts", "clicks", "chirps"), 6),
     SynthSource("synth-b", "CC0 (generated)", ("beeps", "noise bursts"), 2, holdout=True),
 ]
@@ -582,7 +602,11 @@ SOURCE_SETS: dict[str, tuple[Source, ...]] = {
         dataclasses.replace(ESPEAK, count=6),
         dataclasses.replace(TIMGM, instruments=CI_INSTRUMENTS, count=3, tunes="builtin"),
     ),
-    "default": tuple(s for s in SOURCES.values() if not isinstance(s, SynthSource | DrumkitSource)),
+    "default": tuple(
+        s
+        for s in SOURCES.values()
+        if not isinstance(s, SynthSource | DrumkitSource) and s is not FREEPATS
+    ),
 }
 # The default set plus 50 renders of each FLUID_VARIANTS preset (1102 more training clips;
 # every other clip unchanged): the corpus of the variants experiment in
@@ -590,6 +614,16 @@ SOURCE_SETS: dict[str, tuple[Source, ...]] = {
 SOURCE_SETS["default+variants"] = tuple(
     dataclasses.replace(s, variants=FLUID_VARIANTS, variant_count=50) if s is FLUID else s
     for s in SOURCE_SETS["default"]
+)
+
+# The default set plus recordings from other recording and synthesis chains: freepats
+# through TiMidity++ for the instruments and 12 patterns per hydrogen-drumkits kit for the
+# drums. With --max-per-class 400 it is 6019 clips, 11.87 h: every default clip is kept
+# except 7 FluidR3 drum clips (drums reach the cap). The corpus of the recording-chain
+# experiment in benchmarks/RESULTS.md.
+SOURCE_SETS["default+chains"] = SOURCE_SETS["default"] + (
+    FREEPATS,
+    dataclasses.replace(HYDROGEN_KITS, count=12),
 )
 
 

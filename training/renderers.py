@@ -1,4 +1,5 @@
-"""Generated sounds: speech from synthesisers, instruments via fluidsynth, numpy synthesis.
+"""Generated sounds: speech from synthesisers, instruments via fluidsynth or TiMidity++, numpy
+synthesis.
 
 Everything is seeded: the same seed and tool versions give the same files. Renderers write
 WAV files into a work folder and return `(path, description)` pairs; the corpus builder
@@ -309,6 +310,50 @@ def render_midi(
     """Render `midi` through the soundfont `sf2` with fluidsynth (no audio device)."""
     cmd = argv + ["-ni", "-q", "-g", "0.6", "-r", str(rate), "-F", str(out), str(sf2), str(midi)]
     _check(cmd, env, out)
+
+
+def timidity_config(cfg: Path, root: Path, out: Path) -> tuple[set[int], bool]:
+    """Copy the TiMidity++ patch set config `cfg` to `out` with its `dir` lines under `root`.
+
+    A package's config names absolute folders (`dir /usr/share/midi/freepats`); unpacked
+    into a cache they live under `root`. Returns the GM programs of tone bank 0 and whether
+    drum set 0 maps any note, so a caller can refuse a preset the set lacks (TiMidity++
+    plays a missing program as silence).
+
+    Raises:
+        CorpusError: `cfg` is missing or names an unsupported directive (`source`).
+    """
+    if not cfg.exists():
+        raise CorpusError(f"TiMidity++ config {cfg} is missing")
+    lines, programs, drums = [], set(), False
+    section = ""
+    for line in cfg.read_text().splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            lines.append(line)
+            continue
+        if words[0] == "dir":
+            lines.append(f"dir {root / words[1].lstrip('/')}")
+            continue
+        if words[0] == "source":
+            raise CorpusError(f"{cfg}: `source` lines are not supported ({line.strip()})")
+        if words[0] in ("bank", "drumset"):
+            section = f"{words[0]} {words[1]}"
+        elif words[0].isdigit() and section == "bank 0":
+            programs.add(int(words[0]))
+        elif words[0].isdigit() and section == "drumset 0":
+            drums = True
+        lines.append(line)
+    out.write_text("\n".join(lines) + "\n")
+    return programs, drums
+
+
+def render_midi_timidity(
+    argv: list[str], env: dict[str, str], cfg: Path, midi: Path, out: Path, rate: int
+) -> None:
+    """Render `midi` through the TiMidity++ patch set of `cfg` (mono WAV, no audio device)."""
+    cmd = argv + ["-c", str(cfg), "-Ow", "--output-mono", "-s", str(rate), "-o", str(out)]
+    _check(cmd + [str(midi)], env, out)
 
 
 # -- numpy synthesis ------------------------------------------------------------------

@@ -35,7 +35,7 @@ from livesep.training.corpus_sources import (
 )
 from livesep.training.debs import apt_available
 from livesep.training.manifest import read_manifest
-from livesep.training.renderers import write_midi
+from livesep.training.renderers import timidity_config, write_midi
 
 RATE = 16000  # Hz; the tests build at a low rate to stay fast
 
@@ -96,6 +96,13 @@ def test_tables_name_known_classes_and_zeroshot_set() -> None:
     assert [s.name for s in SOURCE_SETS["default"]] == [
         s.name for s in SOURCE_SETS["default+variants"]
     ]
+    chains = SOURCE_SETS["default+chains"]
+    assert chains[: len(SOURCE_SETS["default"])] == SOURCE_SETS["default"]
+    assert [s.name for s in chains[len(SOURCE_SETS["default"]) :]] == [
+        "freepats",
+        "hydrogen-drumkits",
+    ]
+    assert "freepats" not in {s.name for s in SOURCE_SETS["default"]}
     zeroshot = [c for c in CLASSES.values() if c.role == ZEROSHOT and c.name != "chirps"]
     assert 4 <= len(zeroshot) <= 6
     default_classes = set()
@@ -370,6 +377,54 @@ def test_variants_add_renders_and_leave_the_others_unchanged(
     assert {r["class"] for r in added} == {"flute", "drums"}
     renders = {r["source"]["path"] for r in after}
     assert len(renders) == 2 * 3 + 2 * 2  # every render kept, none overwritten
+
+
+def test_timidity_config_moves_dirs_and_lists_patches(tmp_path: Path) -> None:
+    cfg = tmp_path / "set.cfg"
+    cfg.write_text(
+        "dir /usr/share/midi/pats\n# a comment\ndrumset 0\n 35\tDrum/kick.pat amp=100\n"
+        "bank 0\n  0 Tone/piano.pat\n 73 Tone/flute.pat\nbank 8\n 74 Tone/other.pat\n"
+    )
+    out = tmp_path / "local.cfg"
+    programs, drums = timidity_config(cfg, tmp_path / "pkg", out)
+    assert programs == {0, 73} and drums  # bank 8 is not General MIDI's bank 0
+    text = out.read_text().splitlines()
+    assert text[0] == f"dir {tmp_path / 'pkg' / 'usr/share/midi/pats'}"
+    assert text[1:] == cfg.read_text().splitlines()[1:]
+    cfg.write_text("bank 0\n 0 a.pat\n")
+    assert timidity_config(cfg, tmp_path, out) == ({0}, False)
+    cfg.write_text("source /etc/timidity/other.cfg\n")
+    with pytest.raises(CorpusError, match="source"):
+        timidity_config(cfg, tmp_path, out)
+    with pytest.raises(CorpusError, match="missing"):
+        timidity_config(tmp_path / "absent.cfg", tmp_path, out)
+
+
+@needs_apt
+def test_freepats_renders_through_timidity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """freepats (25 MB, cached) through TiMidity++: a clip per render, audible, labelled."""
+    tiny = dataclasses.replace(
+        SOURCES["freepats"],
+        instruments=((73, "flute", False), (-1, "drums", False)),
+        count=2,
+        tunes="builtin",
+    )
+    monkeypatch.setitem(SOURCE_SETS, "tiny-freepats", (tiny,))
+    records = _build(tmp_path / "a", "tiny-freepats")
+    check_corpus(tmp_path / "a", RATE)
+    assert {r["class"] for r in records} == {"flute", "drums"}
+    assert {r["source"]["package"] for r in records} == {"freepats"}
+    renders = {r["source"]["path"] for r in records}
+    assert len(renders) == 2 * 2
+    for r in records:
+        audio, _ = sf.read(tmp_path / "a" / r["path"])
+        assert np.sqrt(np.mean(audio**2)) > 1e-3, r["path"]  # a real patch, not silence
+    build = json.loads((tmp_path / "a" / "build.json").read_text())
+    assert build["tools"]["timidity"]
+    lacking = dataclasses.replace(tiny, instruments=((105, "banjo", False),))
+    monkeypatch.setitem(SOURCE_SETS, "tiny-lacking", (lacking,))
+    with pytest.raises(CorpusError, match=r"no patch for GM program\(s\) \[105\]"):
+        _build(tmp_path / "b", "tiny-lacking")
 
 
 @pytest.mark.slow
