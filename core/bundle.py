@@ -91,6 +91,9 @@ class Bundle:
     # text -> float32[D]; arrays do not compare with ==, and `manifest` already covers them
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     unlisted_files: tuple[str, ...] = ()
+    # float32 [N, D] embeddings of the training captions (`livesep.text.snap`), or None
+    query_bank: np.ndarray | None = field(default=None, compare=False)
+    query_temperature: float = 0.0
 
     @property
     def latency(self) -> int:
@@ -131,6 +134,15 @@ class Bundle:
     def cached_embedding(self, text: str) -> np.ndarray | None:
         """The cached embedding float32[D] of `text`, or None when not cached."""
         return self.embeddings.get(text)
+
+    def condition(self, embedding: np.ndarray) -> np.ndarray:
+        """The embedding float32[D] the model is conditioned on for a query's `embedding`:
+        snapped onto the bundle's training captions when it carries a bank, else as is."""
+        if self.query_bank is None:
+            return np.asarray(embedding, dtype=np.float32)
+        from livesep.text.bank import snap
+
+        return snap(embedding, self.query_bank, self.query_temperature)
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,6 +278,9 @@ def _referenced_files(m: dict[str, Any]) -> list[str]:
     names += list(m.get("text_encoder", {}).get("files", []))
     if m.get("embeddings"):
         names.append(m["embeddings"])
+    bank = m.get("query_bank")
+    if isinstance(bank, dict) and isinstance(bank.get("file"), str):
+        names.append(bank["file"])
     return names
 
 
@@ -319,8 +334,38 @@ def _load_embeddings(root: Path, m: dict[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
+def _load_query_bank(root: Path, m: dict[str, Any]) -> tuple[np.ndarray | None, float]:
+    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature"}."""
+    spec = m.get("query_bank")
+    if not spec:
+        return None, 0.0
+    where = root / MANIFEST
+    if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
+        raise BundleError(f"{where}: 'query_bank' must be {{'file': ..., 'temperature': ...}}")
+    given = spec.get("temperature")
+    if isinstance(given, bool) or not isinstance(given, int | float) or not given > 0:
+        raise BundleError(f"{where}: query_bank temperature must be > 0, got {given!r}")
+    temperature = float(given)
+    bpath = root / spec["file"]
+    try:
+        with np.load(bpath, allow_pickle=False) as data:
+            vectors = np.asarray(data["vectors"], dtype=np.float32)  # [N, D]
+            texts = data["texts"]  # [N]
+    except (OSError, ValueError, KeyError) as exc:
+        raise BundleError(f"{bpath}: unreadable query bank ({exc})") from None
+    dim = m["encoder"]["dim"]
+    n = vectors.shape[0] if vectors.ndim == 2 else 0
+    if n == 0 or vectors.shape != (n, dim) or texts.shape != (n,):
+        raise BundleError(f"{bpath}: query bank must be N texts and [N, {dim}] vectors")
+    norms = np.linalg.norm(vectors, axis=1)  # [N]
+    if not np.all(np.isfinite(vectors)) or np.abs(norms - 1.0).max() > 1e-3:
+        raise BundleError(f"{bpath}: query bank vectors must be finite and unit length")
+    return vectors, temperature
+
+
 def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
     listed = set(m["files"]) | {MANIFEST}
+    bank, temperature = _load_query_bank(root, m)
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     return Bundle(
         path=root,
@@ -341,6 +386,8 @@ def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
         files=dict(m["files"]),
         embeddings=_load_embeddings(root, m),
         unlisted_files=tuple(sorted(present - listed)),
+        query_bank=bank,
+        query_temperature=temperature,
     )
 
 
@@ -490,6 +537,13 @@ def _replace_dir(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def write_query_bank(path: str | os.PathLike[str], texts: Mapping[str, Any]) -> None:
+    """Write a `query_bank.npz`: texts [N] and their unit-length vectors float32 [N, D]."""
+    names = list(texts)
+    vectors = np.stack([np.asarray(texts[t], dtype=np.float32) for t in names])  # [N, D]
+    np.savez(Path(path), texts=np.asarray(names, dtype=str), vectors=vectors)
+
+
 def write_embeddings(path: str | os.PathLike[str], encoder: str, texts: Mapping[str, Any]) -> None:
     """Write an `embeddings.json` file: {"encoder": name, "texts": {text: [D floats]}}."""
     data = {
@@ -527,6 +581,11 @@ def describe(bundle: Bundle) -> str:
         lines.append(f"  {s.name:<8} {list(s.shape)}")
     if b.embeddings:
         lines.append(f"cached queries ({len(b.embeddings)}): " + ", ".join(sorted(b.embeddings)))
+    if b.query_bank is not None:
+        lines.append(
+            f"query snap {b.query_bank.shape[0]} training captions, "
+            f"temperature {b.query_temperature:g}"
+        )
     if b.text_encoder_files:
         lines.append("text encoder files: " + ", ".join(b.text_encoder_files))
     lines.append(f"files ({len(b.files)}, sha256 verified)")

@@ -394,12 +394,15 @@ class Separator:
     # -- text ---------------------------------------------------------------------------
 
     def embed(self, queries: Sequence[str]) -> np.ndarray:
-        """Embeddings float32 [Q, D]; the bundle's cached embeddings are used first."""
+        """Conditioning embeddings float32 [Q, D]: the bundle's cached embeddings first, and
+        snapped onto its training captions when it carries a query bank."""
         texts = _check_queries(queries)
         cached = self.bundle.embeddings if self.bundle is not None else {}
         missing = [t for t in texts if t not in cached]
         computed = dict(zip(missing, self.encoder.embed(missing), strict=True)) if missing else {}
         rows = [cached[t] if t in cached else computed[t] for t in texts]
+        if self.bundle is not None:  # snapped onto the training captions when it has a bank
+            rows = [self.bundle.condition(r) for r in rows]
         return np.stack(rows).astype(np.float32)  # [Q, D]
 
     # -- engines ------------------------------------------------------------------------

@@ -19,7 +19,14 @@ import torch
 from torch import nn
 
 from livesep import __version__
-from livesep.bundle import FORMAT, FORMAT_VERSION, Bundle, write_bundle, write_embeddings
+from livesep.bundle import (
+    FORMAT,
+    FORMAT_VERSION,
+    Bundle,
+    write_bundle,
+    write_embeddings,
+    write_query_bank,
+)
 from livesep.export.onnx_step import ExportError, export_film, export_offline, export_step
 from livesep.export.verify import verify_offline, verify_streaming
 from livesep.model.streaming import StreamingResUNet
@@ -55,6 +62,8 @@ def export_bundle(
     queries: Sequence[str] = (),
     provenance: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
+    query_bank: Mapping[str, Any] | None = None,
+    snap_temperature: float = 0.05,
     overwrite: bool = False,
     verify: bool = True,
 ) -> Bundle:
@@ -71,6 +80,8 @@ def export_bundle(
         queries: texts whose embeddings are cached in `embeddings.json`.
         provenance: free-form origin facts (checkpoint, training step...).
         metrics: free-form quality figures.
+        query_bank: training caption -> unit-length embedding [D]; the hosts snap every
+            query onto these (`livesep.text.snap`) with `snap_temperature`. None: no bank.
         overwrite: replace an existing `out_dir`.
         verify: check every graph against the torch model first.
 
@@ -119,6 +130,10 @@ def export_bundle(
         if queries:
             files["embeddings.json"] = _cache_queries(tmp, encoder, queries)
             manifest["embeddings"] = "embeddings.json"
+        if query_bank:
+            write_query_bank(tmp / "query_bank.npz", query_bank)
+            files["query_bank.npz"] = tmp / "query_bank.npz"
+            manifest["query_bank"] = {"file": "query_bank.npz", "temperature": snap_temperature}
         return write_bundle(out_dir, manifest, files, overwrite=overwrite)
 
 

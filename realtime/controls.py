@@ -103,8 +103,9 @@ class QueryEncoder:
         self._lock = threading.Lock()
 
     def lookup(self, text: str) -> np.ndarray | None:
-        """The bundle's cached embedding of `text`, or None."""
-        return self.bundle.cached_embedding(text)
+        """The conditioning embedding of `text` from the bundle's cache, or None."""
+        cached = self.bundle.cached_embedding(text)
+        return None if cached is None else self.bundle.condition(cached)
 
     def submit(self, text: str) -> None:
         """Encode `text` soon (the latest submitted text wins)."""
@@ -130,7 +131,7 @@ class QueryEncoder:
                 f"encoder gives {emb.shape[0]}-d vectors, {self.bundle.path} expects "
                 f"{self.bundle.encoder_dim}-d"
             )
-        return emb
+        return self.bundle.condition(emb)  # snapped when the bundle has a query bank
 
     def _loop(self) -> None:
         while True:

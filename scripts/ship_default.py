@@ -7,7 +7,10 @@
    `livesep export` verifies to 1e-4) on the bench built from the corpus's held-out
    packages and zero-shot classes: SDR, SDRi, SI-SDR per class, the wrong-query control and
    the ideal-ratio-mask oracle; writes report.json / report.md / PNGs to --report.
-2. Exports the bundle with the preset queries' embeddings cached, the provenance (corpus
+   Queries are snapped onto the training captions as the bundle's hosts do
+   (`livesep.text.snap`, temperature SNAP_TEMPERATURE).
+2. Exports the bundle with the preset queries' embeddings cached, the training captions'
+   embeddings as its query bank, the provenance (corpus
    packages, training config, steps, wall time, machine) and the figures in its manifest.
 3. Keeps what a later session needs to continue: the model weights (weights_only) under
    models/checkpoints/, and the full training state (optimizer, RNG) xz-compressed there.
@@ -29,6 +32,7 @@ import torch
 
 from livesep.export.bundle_export import export_bundle
 from livesep.model import load_checkpoint, save_checkpoint
+from livesep.text import snap
 from livesep.training import evaluate as ev
 
 PRESETS = [
@@ -45,6 +49,19 @@ PRESETS = [
     "footsteps",
     "fire crackling",
 ]
+
+
+SNAP_TEMPERATURE = 0.05  # cosine units; benchmarks/RESULTS.md "Query snapping"
+
+
+def query_bank(run: Path, corpus: Path) -> dict[str, np.ndarray]:
+    """Every caption the corpus's training clips are queried with -> its embedding [D]."""
+    from livesep.training.manifest import read_manifest
+
+    records = read_manifest(corpus / "manifest.jsonl")
+    texts = sorted({c for r in records if r["split"] == "train" for c in r["captions"]})
+    embed = ev._embedder("minilm", run / "embeddings.npz")
+    return {t: embed(t) for t in texts}
 
 
 def class_means(report: dict[str, Any], classes: list[str], key: str) -> float:
@@ -179,7 +196,11 @@ def main() -> None:
     torch.set_num_threads(1)
 
     model, extra = load_checkpoint(args.run / "last.pt")
-    separate, rate = ev.checkpoint_separator(args.run / "last.pt")
+    bank = query_bank(args.run, args.corpus)
+    vectors = np.stack(list(bank.values()))  # [N, D]
+    separate, rate = ev.checkpoint_separator(
+        args.run / "last.pt", condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)
+    )
     report = ev.evaluate(separate, ev.read_bench(args.bench), rate)
     ev.write_report(report, args.report, title=f"default model, step {extra['step']}")
     figures = summarise(report, args.corpus)
@@ -193,6 +214,8 @@ def main() -> None:
         queries=PRESETS,
         provenance=provenance(args.run, args.corpus, extra, previous_provenance(args.out)),
         metrics=figures,
+        query_bank=bank,
+        snap_temperature=SNAP_TEMPERATURE,
         overwrite=True,
     )
     keep_checkpoints(args.run, args.checkpoints, int(extra["step"]))

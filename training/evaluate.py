@@ -239,9 +239,15 @@ def _embedder(
 
 
 def checkpoint_separator(
-    path: str | Path, encoder: str = "minilm", device: str = "cpu"
+    path: str | Path,
+    encoder: str = "minilm",
+    device: str = "cpu",
+    condition: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[Separator, int]:
     """A torch checkpoint as a separator (whole clip, one forward pass, as AudioSep).
+
+    `condition` maps a query's embedding to the one the model gets (e.g. the query snap a
+    bundle will apply); None: the raw embedding.
 
     Returns:
         (separate(mixture[T], query) -> estimate[T], the model's sample rate).
@@ -259,7 +265,8 @@ def checkpoint_separator(
     def separate(mixture: np.ndarray, query: str) -> np.ndarray:
         with torch.no_grad():
             mix = torch.from_numpy(mixture[None].astype(np.float32)).to(device)  # [1, T]
-            emb = torch.from_numpy(embed(query)[None]).to(device)  # [1, D]
+            vec = embed(query) if condition is None else condition(embed(query))  # [D]
+            emb = torch.from_numpy(vec[None]).to(device)  # [1, D]
             return model(mix, emb)[0].float().cpu().numpy()  # [T]
 
     return separate, rate
@@ -280,7 +287,7 @@ def bundle_separator(path: str | Path, threads: int = 1) -> tuple[Separator, int
 
     def separate(mixture: np.ndarray, query: str) -> np.ndarray:
         runner.reset()
-        runner.set_embedding(embed(query))
+        runner.set_embedding(bundle.condition(embed(query)))  # as the hosts condition it
         n = mixture.size
         total = n + runner.latency
         padded = np.zeros((1, -(-total // runner.block) * runner.block), np.float32)

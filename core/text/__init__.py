@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from livesep.errors import QueryError
+from livesep.text.bank import snap
 from livesep.text.base import TextEncoder, l2_normalize, validate_queries, validate_query
 from livesep.text.cache import EmbeddingCache
 from livesep.text.intent import ParsedQuery, parse_query
@@ -32,6 +33,7 @@ __all__ = [
     "get_encoder",
     "l2_normalize",
     "parse_query",
+    "snap",
     "validate_queries",
     "validate_query",
 ]

@@ -26,6 +26,7 @@ the input unchanged once the latency is compensated: the identity proves alignme
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -155,6 +156,8 @@ def make_delay_bundle(
     encoder_dim: int = DIM,
     cond_dim: int = 8,
     embeddings: Mapping[str, list[float]] | None = None,
+    query_bank: Mapping[str, list[float]] | None = None,
+    snap_temperature: float = 0.05,
     extra_manifest: Mapping[str, object] | None = None,
 ) -> Bundle:
     """Write the tiny delay bundle to `tmp_path / name` and return it loaded.
@@ -169,6 +172,8 @@ def make_delay_bundle(
         step: write step/film graphs (False with offline=True: an offline-only bundle).
         encoder_name, encoder_dim, cond_dim: manifest encoder and cond sizes.
         embeddings: cached queries (default `default_embeddings(encoder_dim)`); {} for none.
+        query_bank: training caption -> unit embedding (`query_bank.npz`); None for none.
+        snap_temperature: the bank's temperature in the manifest.
         extra_manifest: keys merged over the generated manifest (to build broken bundles).
     """
     latency = n_fft - hop if latency is None else latency
@@ -211,5 +216,12 @@ def make_delay_bundle(
         data = {"encoder": encoder_name, "texts": dict(embeddings)}
         files["embeddings.json"] = (json.dumps(data) + "\n").encode()
         manifest["embeddings"] = "embeddings.json"
+    if query_bank:
+        buf = io.BytesIO()
+        names = list(query_bank)
+        vectors = np.asarray([query_bank[t] for t in names], np.float32)  # [N, D]
+        np.savez(buf, texts=np.asarray(names, dtype=str), vectors=vectors)
+        files["query_bank.npz"] = buf.getvalue()
+        manifest["query_bank"] = {"file": "query_bank.npz", "temperature": snap_temperature}
     manifest.update(extra_manifest or {})
     return write_bundle(Path(tmp_path) / name, manifest, files)
