@@ -202,7 +202,12 @@ def main() -> None:
         args.run / "last.pt", condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)
     )
     report = ev.evaluate(separate, ev.read_bench(args.bench), rate)
-    ev.write_report(report, args.report, title=f"default model, step {extra['step']}")
+    ev.write_report(
+        report,
+        args.report,
+        title=f"default model, step {extra['step']}, queries snapped "
+        f"(temperature {SNAP_TEMPERATURE})",
+    )
     figures = summarise(report, args.corpus)
     print(json.dumps({k: v for k, v in figures.items() if k != "per_class_sdri"}, indent=1))
 
