@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,16 @@ class Bundle:
 
 # ---------------------------------------------------------------------------------------
 # Loading
+
+
+def load_for_queries(path: str | os.PathLike[str] | None, snap: bool = True) -> Bundle:
+    """The bundle at `path` (None: the default one), without its query bank if not `snap`
+    (the hosts then condition on raw query embeddings, for sounds outside the training
+    captions)."""
+    bundle = load_bundle(path if path is not None else default_bundle_path())
+    if snap:
+        return bundle
+    return replace(bundle, query_bank=None, query_temperature=0.0)
 
 
 def default_bundle_path() -> Path:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from livesep.bundle import default_bundle_path
+from livesep.bundle import load_for_queries
 from livesep.errors import AudioError, LivesepError
 
 HELP = "separate a live audio input by description"
@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--mode", choices=("extract", "remove"), default="extract")
     parser.add_argument("--bundle", help="model bundle directory (default: the bundled one)")
+    parser.add_argument(
+        "--no-snap",
+        action="store_true",
+        help="condition on the raw query embedding instead of snapping it "
+        "onto the bundle's training captions (for sounds the model was not trained on)",
+    )
     parser.add_argument("--input", help="input device (index or name)")
     parser.add_argument("--output", help="output device (index or name)")
     parser.add_argument("--device-rate", type=int, help="device rate Hz (default: device's)")
@@ -108,7 +114,7 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
     from livesep.realtime.engine import Engine
 
     engine = Engine(
-        args.bundle or default_bundle_path(),
+        load_for_queries(args.bundle, snap=not args.no_snap),
         device_rate=device_rate,
         channels=args.channels,
         channel_mode=args.channel_mode,

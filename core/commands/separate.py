@@ -24,6 +24,7 @@ from typing import Any
 
 import soundfile as sf
 
+from livesep.bundle import load_for_queries
 from livesep.errors import LivesepError
 from livesep.separate import MODES, Separator
 
@@ -65,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_mutually_exclusive_group()
     model.add_argument("--bundle", help="model bundle directory (default: models/default/)")
     model.add_argument("--checkpoint", help="official AudioSep ResUNet30 checkpoint (torch)")
+    parser.add_argument(
+        "--no-snap",
+        action="store_true",
+        help="condition on the raw query embedding instead of snapping it "
+        "onto the bundle's training captions (for sounds the model was not trained on)",
+    )
     parser.add_argument("--clap-checkpoint", help="CLAP text encoder for --checkpoint")
     parser.add_argument(
         "--clap-tokenizer",
@@ -165,8 +172,9 @@ def run(args: argparse.Namespace) -> int:
         jobs = jobs_from_csv(Path(args.batch), args.mode, args.out_dir)
     else:
         jobs = jobs_from_args(args)
+    bundle = None if args.checkpoint else load_for_queries(args.bundle, snap=not args.no_snap)
     separator = Separator(
-        bundle=args.bundle,
+        bundle=bundle,
         checkpoint=args.checkpoint,
         clap_checkpoint=args.clap_checkpoint,
         clap_tokenizer=args.clap_tokenizer,

@@ -204,3 +204,17 @@ def test_batch_of_100_four_second_jobs_in_one_process(bundle, tmp_path, capsys):
     outs = sorted((tmp_path / "out").iterdir())
     assert len(outs) == 100
     np.testing.assert_allclose(read_audio(outs[3])[0], read_audio(tmp_path / "in003.wav")[0])
+
+
+def test_no_snap_conditions_on_the_raw_embedding(tmp_path):
+    """The bank moves "dog barking" (norm 0.5: gain 0.25) onto a unit caption (gain 1)."""
+    unit = np.eye(2, 384, dtype=np.float32)  # [2, D]
+    bank = {"a dog barking": unit[1].tolist(), "speech": unit[0].tolist()}
+    snapped = make_delay_bundle(tmp_path / "b", query_bank=bank, snap_temperature=0.01)
+    x = _noise(1, 1000)
+    src = write_audio(tmp_path / "in.wav", x, 16000)
+    argv = ["separate", str(src), "-q", "dog barking", "--bundle", str(snapped.path), "--quiet"]
+    assert main([*argv, "-o", str(tmp_path / "snap.wav")]) == 0
+    assert main([*argv, "-o", str(tmp_path / "raw.wav"), "--no-snap"]) == 0
+    np.testing.assert_allclose(read_audio(tmp_path / "snap.wav")[0], x, atol=1e-4)
+    np.testing.assert_allclose(read_audio(tmp_path / "raw.wav")[0], 0.25 * x, atol=1e-6)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers.tiny_bundle import DIM, make_delay_bundle
 
-from livesep.bundle import MANIFEST, describe, load_bundle
+from livesep.bundle import MANIFEST, describe, load_bundle, load_for_queries
 from livesep.errors import BundleError, QueryError
 from livesep.realtime.controls import QueryEncoder
 from livesep.separate import Separator
@@ -52,6 +52,10 @@ def test_bundle_carries_the_bank_and_conditions_with_it(tmp_path) -> None:
     np.testing.assert_allclose(b.condition(raw), BANK["an accordion"], atol=1e-4)
     assert "query snap 3 training captions, temperature 0.01" in describe(b)
     assert load_bundle(b.path).query_temperature == 0.01  # a round trip keeps it
+    raw_host = load_for_queries(b.path, snap=False)  # what --no-snap gives the hosts
+    assert raw_host.query_bank is None
+    np.testing.assert_array_equal(raw_host.condition(raw), raw)
+    assert load_for_queries(b.path).query_bank is not None
 
 
 @pytest.mark.parametrize(
