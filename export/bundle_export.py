@@ -8,6 +8,7 @@ hops per call, for offline use) and `film.onnx`; whole-signal models (ResUNet30)
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
@@ -191,6 +192,39 @@ def _offline_graph(
         "states": [],
     }
     return fields, files
+
+
+def caption_bank(manifest: str | Path, encoder: str = "minilm") -> dict[str, np.ndarray]:
+    """Every caption of the training clips in a corpus manifest -> its embedding [D].
+
+    The bank a bundle snaps queries onto (`export_bundle(query_bank=...)`).
+
+    Raises:
+        ExportError: the manifest cannot be read or has no training captions.
+    """
+    from livesep.text import get_encoder
+
+    path = Path(manifest)
+    path = path / "manifest.jsonl" if path.is_dir() else path
+    texts: set[str] = set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read the corpus manifest ({exc.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if record["split"] == "train":
+                texts.update(str(c) for c in record["captions"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ExportError(f"{path}:{number}: not a manifest record") from None
+    if not texts:
+        raise ExportError(f"{path}: no training clips, so no captions to snap queries onto")
+    ordered = sorted(texts)
+    vectors = get_encoder(encoder).embed(ordered)  # [N, D]
+    return {t: np.asarray(v, np.float32) for t, v in zip(ordered, vectors, strict=True)}
 
 
 def _cache_queries(tmp: Path, encoder: str, queries: Sequence[str]) -> Path:

@@ -1,7 +1,7 @@
 """`livesep export`: a checkpoint (or a random-init model, for tests) -> a model bundle.
 
 livesep export --checkpoint CKPT --out DIR [--encoder minilm] [--with-text-encoder]
-               [--chunk-hops N] [--query TEXT ...]
+               [--chunk-hops N] [--query TEXT ...] [--snap-captions CORPUS]
 livesep export --random-init --config CONFIG.{json,yaml} --out DIR
 """
 
@@ -53,6 +53,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="TEXT",
         help="cache this query's embedding in the bundle (repeatable)",
+    )
+    parser.add_argument(
+        "--snap-captions",
+        type=Path,
+        metavar="CORPUS",
+        help="corpus folder or manifest.jsonl: its training captions become the bundle's "
+        "query bank, onto which the hosts snap every query (see livesep.text.snap)",
+    )
+    parser.add_argument(
+        "--snap-temperature", type=float, default=0.05, help="with --snap-captions (cosine)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     parser.add_argument(
@@ -115,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
         if args.config is not None:
             raise LivesepError("--config goes with --random-init (a checkpoint has its own)")
         model, provenance, metrics = _checkpoint_model(args.checkpoint)
+    bank = None
+    if args.snap_captions is not None:
+        from livesep.export.bundle_export import caption_bank
+
+        bank = caption_bank(args.snap_captions, args.encoder)
     bundle = export_bundle(
         model,
         args.out,
@@ -125,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         queries=args.query,
         provenance=provenance,
         metrics=metrics,
+        query_bank=bank,
+        snap_temperature=args.snap_temperature,
         overwrite=args.overwrite,
         verify=not args.no_verify,
     )

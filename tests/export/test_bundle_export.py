@@ -123,6 +123,35 @@ def test_cli_random_init_and_checkpoint(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["export", "--checkpoint", str(tmp_path / "nope.pt"), "--out", "x"]) == 1
 
 
+def test_cli_snap_captions_builds_the_query_bank(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    config = {"family": "streaming", "sample_rate": 16000, "n_fft": 256, "hop": 64}
+    config |= {"embed_dim": 384, "widths": [4, 8], "gru_hidden": 0}
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(config))
+    records = [
+        {"split": "train", "captions": ["a dog barking", "barking"]},
+        {"split": "train", "captions": ["barking", "rain"]},
+        {"split": "val", "captions": ["a hound"]},  # never in the bank
+    ]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records))
+    args = ["export", "--random-init", "--config", str(cfg_path), "--chunk-hops", "0"]
+    argv = [*args, "--out", str(tmp_path / "b"), "--snap-captions", str(manifest)]
+    assert main([*argv, "--snap-temperature", "0.1"]) == 0
+    b = load_bundle(tmp_path / "b")
+    assert b.query_bank is not None and b.query_bank.shape == (3, 384)
+    assert b.manifest["query_bank"] == {"file": "query_bank.npz", "temperature": 0.1}
+    with np.load(tmp_path / "b" / "query_bank.npz") as data:
+        assert data["texts"].tolist() == ["a dog barking", "barking", "rain"]
+
+    manifest.write_text('{"split": "val", "captions": ["a hound"]}\nnot json\n')
+    assert main([*args, "--out", str(tmp_path / "c"), "--snap-captions", str(manifest)]) == 1
+    assert "manifest.jsonl:2: not a manifest record" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
 @pytest.mark.slow
 def test_offline_resunet30_bundle(tmp_path: Path) -> None:
     """ResUNet30-family models get offline.onnx (dynamo exporter, dynamic length)."""
