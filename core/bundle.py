@@ -94,6 +94,7 @@ class Bundle:
     # float32 [N, D] embeddings of the training captions (`livesep.text.snap`), or None
     query_bank: np.ndarray | None = field(default=None, compare=False)
     query_temperature: float = 0.0
+    query_bank_texts: tuple[str, ...] = ()  # the captions of `query_bank`'s rows
 
     @property
     def latency(self) -> int:
@@ -144,6 +145,17 @@ class Bundle:
 
         return snap(embedding, self.query_bank, self.query_temperature)
 
+    def reading(self, embedding: np.ndarray, top: int = 3) -> list[tuple[str, float]]:
+        """How a query's `embedding` is read: the `top` training captions by snap weight,
+        as (caption, weight 0-1); [] without a bank."""
+        if self.query_bank is None:
+            return []
+        from livesep.text.bank import snap_weights
+
+        w = snap_weights(embedding, self.query_bank, self.query_temperature)  # [N]
+        order = np.argsort(-w)[:top]
+        return [(self.query_bank_texts[i], float(w[i])) for i in order]
+
 
 # ---------------------------------------------------------------------------------------
 # Loading
@@ -156,7 +168,7 @@ def load_for_queries(path: str | os.PathLike[str] | None, snap: bool = True) -> 
     bundle = load_bundle(path if path is not None else default_bundle_path())
     if snap:
         return bundle
-    return replace(bundle, query_bank=None, query_temperature=0.0)
+    return replace(bundle, query_bank=None, query_temperature=0.0, query_bank_texts=())
 
 
 def default_bundle_path() -> Path:
@@ -344,11 +356,13 @@ def _load_embeddings(root: Path, m: dict[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def _load_query_bank(root: Path, m: dict[str, Any]) -> tuple[np.ndarray | None, float]:
+def _load_query_bank(
+    root: Path, m: dict[str, Any]
+) -> tuple[np.ndarray | None, float, tuple[str, ...]]:
     """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature"}."""
     spec = m.get("query_bank")
     if not spec:
-        return None, 0.0
+        return None, 0.0, ()
     where = root / MANIFEST
     if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
         raise BundleError(f"{where}: 'query_bank' must be {{'file': ..., 'temperature': ...}}")
@@ -370,12 +384,12 @@ def _load_query_bank(root: Path, m: dict[str, Any]) -> tuple[np.ndarray | None, 
     norms = np.linalg.norm(vectors, axis=1)  # [N]
     if not np.all(np.isfinite(vectors)) or np.abs(norms - 1.0).max() > 1e-3:
         raise BundleError(f"{bpath}: query bank vectors must be finite and unit length")
-    return vectors, temperature
+    return vectors, temperature, tuple(str(t) for t in texts.tolist())
 
 
 def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
     listed = set(m["files"]) | {MANIFEST}
-    bank, temperature = _load_query_bank(root, m)
+    bank, temperature, bank_texts = _load_query_bank(root, m)
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     return Bundle(
         path=root,
@@ -398,6 +412,7 @@ def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
         unlisted_files=tuple(sorted(present - listed)),
         query_bank=bank,
         query_temperature=temperature,
+        query_bank_texts=bank_texts,
     )
 
 

@@ -393,6 +393,17 @@ class Separator:
 
     # -- text ---------------------------------------------------------------------------
 
+    def reading(self, query: str, top: int = 3) -> list[tuple[str, float]]:
+        """The training captions `query` snaps onto, as (caption, weight); [] if no bank."""
+        if self.bundle is None or self.bundle.query_bank is None:
+            return []
+        from livesep.text import parse_query
+
+        text = parse_query(query).text
+        cached = self.bundle.cached_embedding(text)
+        raw = cached if cached is not None else self.encoder.embed([text])[0]  # [D]
+        return self.bundle.reading(raw, top)
+
     def embed(self, queries: Sequence[str]) -> np.ndarray:
         """Conditioning embeddings float32 [Q, D]: the bundle's cached embeddings first, and
         snapped onto its training captions when it carries a query bank."""

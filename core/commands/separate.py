@@ -188,6 +188,15 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
     from tqdm import tqdm
 
     total = sum(_seconds(job.input) for job in jobs)
+    if not quiet:  # what each query snaps onto, so a misread phrasing shows before the work
+        for query in dict.fromkeys(q for job in jobs for q in job.queries):
+            try:
+                read = separator.reading(query)
+            except LivesepError:  # a bad query fails as its own job below, with the reason
+                continue
+            if read:
+                parts = ", ".join(f"{text} ({100 * w:.0f}%)" for text, w in read)
+                print(f'query "{query}" reads as: {parts}', file=sys.stderr)
     failed = 0
     bar_format = "{l_bar}{bar}| {n:.1f}/{total:.1f} s of audio [{elapsed}<{remaining}]"
     with tqdm(total=total, bar_format=bar_format, disable=quiet, file=sys.stderr) as bar:

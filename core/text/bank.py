@@ -17,7 +17,23 @@ import numpy as np
 from livesep.errors import QueryError
 from livesep.text.base import l2_normalize
 
-__all__ = ["snap"]
+__all__ = ["snap", "snap_weights"]
+
+
+def snap_weights(embedding: np.ndarray, bank: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(cosine(embedding, bank rows) / temperature): float64 [N], summing to 1.
+
+    Raises:
+        QueryError: shapes do not match or the temperature is not positive.
+    """
+    e = np.asarray(embedding, dtype=np.float32)  # [D]
+    if bank.ndim != 2 or e.shape != (bank.shape[1],) or bank.shape[0] == 0:
+        raise QueryError(f"cannot snap a {e.shape} embedding to a {bank.shape} caption bank")
+    if not temperature > 0:
+        raise QueryError(f"snap temperature must be > 0, got {temperature}")
+    cos = (bank @ e).astype(np.float64)  # [N]
+    w = np.exp((cos - cos.max()) / temperature)  # [N], the largest is 1
+    return w / w.sum()
 
 
 def snap(embedding: np.ndarray, bank: np.ndarray, temperature: float) -> np.ndarray:
@@ -34,12 +50,5 @@ def snap(embedding: np.ndarray, bank: np.ndarray, temperature: float) -> np.ndar
     Raises:
         QueryError: shapes do not match or the temperature is not positive.
     """
-    e = np.asarray(embedding, dtype=np.float32)  # [D]
-    if bank.ndim != 2 or e.shape != (bank.shape[1],) or bank.shape[0] == 0:
-        raise QueryError(f"cannot snap a {e.shape} embedding to a {bank.shape} caption bank")
-    if not temperature > 0:
-        raise QueryError(f"snap temperature must be > 0, got {temperature}")
-    cos = bank @ e  # [N]
-    w = np.exp((cos - cos.max()) / temperature)  # [N], the largest is 1
-    mean = (w / w.sum()) @ bank  # [D]
+    mean = snap_weights(embedding, bank, temperature).astype(np.float32) @ bank  # [D]
     return l2_normalize(mean[None])[0]

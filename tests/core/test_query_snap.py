@@ -6,9 +6,11 @@ import json
 
 import numpy as np
 import pytest
+import soundfile as sf
 from helpers.tiny_bundle import DIM, make_delay_bundle
 
 from livesep.bundle import MANIFEST, describe, load_bundle, load_for_queries
+from livesep.cli import main
 from livesep.errors import BundleError, QueryError
 from livesep.realtime.controls import QueryEncoder
 from livesep.separate import Separator
@@ -110,3 +112,21 @@ def test_offline_and_live_hosts_condition_on_the_snapped_embedding(tmp_path) -> 
     assert looked_up is not None
     np.testing.assert_allclose(looked_up, BANK["a trumpet"], atol=1e-4)
     np.testing.assert_allclose(live.encode_now("a downpour"), BANK["rain"], atol=1e-4)
+
+
+def test_reading_names_the_captions_a_query_snaps_onto(tmp_path, capsys) -> None:
+    b = make_delay_bundle(tmp_path / "b", query_bank=BANK, snap_temperature=0.05)
+    read = b.reading(_unit(0.9, 0.3), top=2)
+    assert [text for text, _ in read] == ["an accordion", "a trumpet"]
+    assert read[0][1] > read[1][1] > 0
+    assert sum(w for _, w in b.reading(_unit(1), 3)) == pytest.approx(1.0)
+    assert load_for_queries(b.path, snap=False).reading(_unit(1)) == []
+
+    sep = Separator(b.path, encoder=_FixedEncoder(_unit(0, 0, 1)))
+    assert sep.reading("remove the downpour")[0][0] == "rain"  # the removal phrase is off
+
+    src = tmp_path / "in.wav"
+    sf.write(src, np.zeros(1600, np.float32), 16000)
+    argv = ["separate", str(src), "-q", "speech", "--bundle", str(b.path)]
+    assert main([*argv, "-o", str(tmp_path / "out.wav")]) == 0
+    assert 'query "speech" reads as: ' in capsys.readouterr().err
