@@ -399,22 +399,22 @@ class Separator:
             return []
         from livesep.text import parse_query
 
-        text = parse_query(query).text
-        cached = self.bundle.cached_embedding(text)
-        raw = cached if cached is not None else self.encoder.embed([text])[0]  # [D]
-        return self.bundle.reading(raw, top)
+        return self.bundle.reading(self._raw_embeddings([parse_query(query).text])[0], top)
 
     def embed(self, queries: Sequence[str]) -> np.ndarray:
         """Conditioning embeddings float32 [Q, D]: the bundle's cached embeddings first, and
         snapped onto its training captions when it carries a query bank."""
-        texts = _check_queries(queries)
-        cached = self.bundle.embeddings if self.bundle is not None else {}
-        missing = [t for t in texts if t not in cached]
-        computed = dict(zip(missing, self.encoder.embed(missing), strict=True)) if missing else {}
-        rows = [cached[t] if t in cached else computed[t] for t in texts]
+        rows = self._raw_embeddings(_check_queries(queries))
         if self.bundle is not None:  # snapped onto the training captions when it has a bank
             rows = [self.bundle.condition(r) for r in rows]
         return np.stack(rows).astype(np.float32)  # [Q, D]
+
+    def _raw_embeddings(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The text encoder's embedding [D] of each text; the bundle's cache answers first."""
+        cached = self.bundle.embeddings if self.bundle is not None else {}
+        missing = [t for t in texts if t not in cached]
+        computed = dict(zip(missing, self.encoder.embed(missing), strict=True)) if missing else {}
+        return [cached[t] if t in cached else computed[t] for t in texts]
 
     # -- engines ------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from livesep.export.bundle_export import export_bundle
+from livesep.export.bundle_export import caption_bank, export_bundle
 from livesep.model import load_checkpoint, save_checkpoint
 from livesep.text import snap
 from livesep.training import evaluate as ev
@@ -52,16 +52,6 @@ PRESETS = [
 
 
 SNAP_TEMPERATURE = 0.05  # cosine units; benchmarks/RESULTS.md "Query snapping"
-
-
-def query_bank(run: Path, corpus: Path) -> dict[str, np.ndarray]:
-    """Every caption the corpus's training clips are queried with -> its embedding [D]."""
-    from livesep.training.manifest import read_manifest
-
-    records = read_manifest(corpus / "manifest.jsonl")
-    texts = sorted({c for r in records if r["split"] == "train" for c in r["captions"]})
-    embed = ev._embedder("minilm", run / "embeddings.npz")
-    return {t: embed(t) for t in texts}
 
 
 def class_means(report: dict[str, Any], classes: list[str], key: str) -> float:
@@ -196,7 +186,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     model, extra = load_checkpoint(args.run / "last.pt")
-    bank = query_bank(args.run, args.corpus)
+    bank = caption_bank(args.corpus / "manifest.jsonl")  # as `livesep export --snap-captions`
     vectors = np.stack(list(bank.values()))  # [N, D]
     separate, rate = ev.checkpoint_separator(
         args.run / "last.pt", condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)

@@ -188,6 +188,8 @@ def _collect_midi(
     rate: int,
     report: BuildReport,
 ) -> list[Item]:
+    # render(argv, env, font file, midi, out wav, rate)
+    render: Callable[[list[str], dict[str, str], Path, Path, Path, int], None]
     if source.synth == "timidity":
         argv, env, tool_version = store.tool("timidity", "timidity")
         font = store.unpack(source.name, extra=(".pat", ".cfg"))
@@ -197,12 +199,14 @@ def _collect_midi(
         lacking = sorted(p for p in wanted if not (p in programs or (p == -1 and drums)))
         if lacking:
             raise CorpusError(f"{source.name} has no patch for GM program(s) {lacking}")
+        render = renderers.render_midi_timidity
     elif source.synth == "fluidsynth":
         argv, env, tool_version = store.tool("fluidsynth", "fluidsynth")
         font = store.unpack(source.name)
         sf2 = font.root / source.sf2
         if not sf2.exists():
             raise CorpusError(f"soundfont {source.sf2} missing from package {source.name}")
+        render = renderers.render_midi
     else:
         raise CorpusError(f"{source.name}: unknown synth {source.synth!r}")
     report.tools[source.synth] = tool_version
@@ -238,10 +242,7 @@ def _collect_midi(
             np.random.default_rng([seed, stable_int(source.name, cls, *key)]).integers(75, 111)
         )
         renderers.write_midi(midi, notes, program, 60.0, velocity)  # 60 bpm: 1 beat = 1 s
-        if source.synth == "timidity":
-            renderers.render_midi_timidity(argv, env, sf2, midi, rendered, rate)
-        else:
-            renderers.render_midi(argv, env, sf2, midi, rendered, rate)
+        render(argv, env, sf2, midi, rendered, rate)
         audio, got = sf.read(rendered, dtype="float32", always_2d=True)
         if got != rate:
             raise CorpusError(f"{source.synth} rendered {got} Hz instead of {rate} Hz")
