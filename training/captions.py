@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from livesep.training.corpus_sources import ClassSpec
 
-TRAIN_TEMPLATES = ("{p}", "isolate {p}", "{p} in the background", "the sound of {p}")
+TRAIN_TEMPLATES = (
+    "{p}",
+    "isolate {p}",
+    "{p} in the background",
+    "the sound of {p}",
+    "extract {p}",
+    "a recording of {p}",
+)
 VAL_TEMPLATES = ("{p}", "keep only {p}", "{p} somewhere in the mix")
 
 
@@ -19,7 +26,9 @@ def _fill(templates: tuple[str, ...], phrases: tuple[str, ...]) -> list[str]:
     for phrase in phrases:
         for template in templates:
             # "the sound of the sound of rain" reads badly: keep such phrases as they are.
-            if template.startswith("the sound of") and phrase.startswith("the sound of"):
+            if template.startswith(("the sound of", "a recording of")) and phrase.startswith(
+                "the sound of"
+            ):
                 continue
             caption = template.format(p=phrase)
             if caption not in out:

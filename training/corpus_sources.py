@@ -51,90 +51,375 @@ CLASSES: dict[str, ClassSpec] = {
     c.name: c
     for c in [
         # weather, water
-        _c("rain", "rain; rainfall; the sound of rain; rain falling", "a rain shower; raindrops"),
-        _c("wind", "wind; the wind blowing; a gust of wind; howling wind", "a windy day; breeze"),
         _c(
-            "thunder", "thunder; a thunderclap; rolling thunder", "a thunderstorm; lightning strike"
+            "rain",
+            "rain; rainfall; the sound of rain; rain falling; heavy rain; a downpour; "
+            "rain on a roof; drizzle; pouring rain; a rainstorm",
+            "a rain shower; raindrops",
         ),
-        _c("river", "a river; a flowing stream; running water", "a babbling brook; a creek"),
-        _c("waterfall", "a waterfall; water cascading; falling water", "a cascade; a torrent"),
-        _c("waves", "ocean waves; waves crashing; the sea", "surf on a beach; breakers"),
+        _c(
+            "wind",
+            "wind; the wind blowing; a gust of wind; howling wind; strong wind; wind whistling; "
+            "a gale; air rushing past; blustery weather; a gusty wind",
+            "a windy day; breeze",
+        ),
+        _c(
+            "thunder",
+            "thunder; a thunderclap; rolling thunder; thunder rumbling; a crack of thunder; "
+            "a storm; distant thunder; a peal of thunder",
+            "a thunderstorm; lightning strike",
+        ),
+        _c(
+            "river",
+            "a river; a flowing stream; running water; a stream; water flowing; a gurgling stream; "
+            "trickling water; rapids; a flowing river",
+            "a babbling brook; a creek",
+        ),
+        _c(
+            "waterfall",
+            "a waterfall; water cascading; falling water; water falling onto rocks; "
+            "a roaring waterfall; rushing water; splashing water; a falls",
+            "a cascade; a torrent",
+        ),
+        _c(
+            "waves",
+            "ocean waves; waves crashing; the sea; the ocean; sea waves; waves on the shore; "
+            "the tide coming in; the seaside; rolling waves",
+            "surf on a beach; breakers",
+        ),
         # animals
-        _c("birdsong", "birds singing; birdsong; birds chirping", "a songbird; tweeting birds"),
-        _c("crickets", "crickets; crickets chirping", "chirping insects; cicadas at night"),
-        _c("wolf", "a wolf; a wolf howling; a wolf growling", "a howl; a wild dog"),
-        _c("cow", "a cow; a cow mooing; cattle", "mooing; an ox lowing"),
-        _c("sheep", "a sheep; a sheep bleating; sheep baaing", "a lamb; bleating"),
-        _c("horse", "a horse; a horse neighing; a horse whinnying", "a neigh; a pony"),
-        _c("pig", "a pig; a pig grunting; a pig squealing", "oinking; a hog"),
-        _c("chicken", "a chicken; chickens clucking; a hen", "clucking; poultry"),
-        _c("elephant", "an elephant; an elephant trumpeting", "a trumpeting pachyderm"),
-        _c("frog", "a frog; a frog croaking", "croaking; a toad", ZEROSHOT),
-        _c("duck", "a duck; a duck quacking", "quacking; ducks on a pond", ZEROSHOT),
-        _c("goat", "a goat; a goat bleating", "a billy goat; goats", ZEROSHOT),
+        _c(
+            "birdsong",
+            "birds singing; birdsong; birds chirping; a bird; a bird singing; bird calls; "
+            "a chorus of birds; birds twittering; a bird chirping",
+            "a songbird; tweeting birds",
+        ),
+        _c(
+            "crickets",
+            "crickets; crickets chirping; a cricket; crickets singing; cricket chirps; "
+            "a chorus of crickets; bugs chirping",
+            "chirping insects; cicadas at night",
+        ),
+        _c(
+            "wolf",
+            "a wolf; a wolf howling; a wolf growling; wolves howling; a pack of wolves; "
+            "a wolf snarling; a lone wolf; a growling animal",
+            "a howl; a wild dog",
+        ),
+        _c(
+            "cow",
+            "a cow; a cow mooing; cattle; cows; a moo; cows mooing; a calf; a bull",
+            "mooing; an ox lowing",
+        ),
+        _c(
+            "sheep",
+            "a sheep; a sheep bleating; sheep baaing; sheep; a flock of sheep; a baa; a ewe",
+            "a lamb; bleating",
+        ),
+        _c(
+            "horse",
+            "a horse; a horse neighing; a horse whinnying; horses; a horse snorting; a stallion; "
+            "a mare; a whinny",
+            "a neigh; a pony",
+        ),
+        _c(
+            "pig",
+            "a pig; a pig grunting; a pig squealing; pigs; a pig snorting; a squealing pig; "
+            "a grunt; a boar",
+            "oinking; a hog",
+        ),
+        _c(
+            "chicken",
+            "a chicken; chickens clucking; a hen; hens; a rooster; a cluck; chickens; "
+            "a chicken squawking",
+            "clucking; poultry",
+        ),
+        _c(
+            "elephant",
+            "an elephant; an elephant trumpeting; elephants; an elephant call; "
+            "an elephant roaring; a herd of elephants",
+            "a trumpeting pachyderm",
+        ),
+        _c(
+            "frog",
+            "a frog; a frog croaking; frogs; frogs croaking; a bullfrog; a frog ribbiting",
+            "croaking; a toad",
+            ZEROSHOT,
+        ),
+        _c(
+            "duck",
+            "a duck; a duck quacking; a duck call; a quack; a quacking duck; a mallard",
+            "quacking; ducks on a pond",
+            ZEROSHOT,
+        ),
+        _c(
+            "goat",
+            "a goat; a goat bleating; a goat bleating loudly; a kid goat; a bleating goat",
+            "a billy goat; goats",
+            ZEROSHOT,
+        ),
         # people
-        _c("male speech", "a man speaking; a male voice; a man talking", "a male speaker; a man"),
-        _c("female speech", "a woman speaking; a female voice; a woman talking", "a lady; a woman"),
-        _c("scream", "a scream; a person screaming; a cry of pain", "a yell; someone shouting"),
-        _c("footsteps", "footsteps; walking; steps on the ground", "someone walking; running feet"),
-        _c("crowd", "a crowd cheering; applause; a cheering audience", "clapping; a stadium crowd"),
+        _c(
+            "male speech",
+            "a man speaking; a male voice; a man talking; a man's voice; a guy talking; "
+            "male speech; a gentleman speaking; a deep voice talking",
+            "a male speaker; a man",
+        ),
+        _c(
+            "female speech",
+            "a woman speaking; a female voice; a woman talking; a woman's voice; a girl talking; "
+            "female speech; a woman narrating; a soft female voice",
+            "a lady; a woman",
+        ),
+        _c(
+            "scream",
+            "a scream; a person screaming; a cry of pain; screaming; a shriek; a terrified scream; "
+            "a loud cry; a person crying out",
+            "a yell; someone shouting",
+        ),
+        _c(
+            "footsteps",
+            "footsteps; walking; steps on the ground; steps; shoes on a floor; "
+            "footsteps on a floor; a person walking; boots walking",
+            "someone walking; running feet",
+        ),
+        _c(
+            "crowd",
+            "a crowd cheering; applause; a cheering audience; cheering; an audience applauding; "
+            "a crowd; people cheering; fans cheering",
+            "clapping; a stadium crowd",
+        ),
         # things, tools, machines
-        _c("fire", "fire crackling; a fire; burning wood", "a campfire; flames"),
-        _c("explosion", "an explosion; a blast; a bomb going off", "a detonation; a boom"),
-        _c("glass breaking", "glass breaking; shattering glass", "a window smashing; broken glass"),
-        _c("door", "a door; a door opening; a door closing", "a door slamming; a creaking door"),
-        _c("bell", "a bell; a bell ringing; a chime", "a ding; a small bell"),
-        _c("phone ringing", "a phone ringing; a telephone ringtone", "a ringing phone; a call"),
+        _c(
+            "fire",
+            "fire crackling; a fire; burning wood; crackling fire; a burning fire; a fireplace; "
+            "a bonfire; wood burning",
+            "a campfire; flames",
+        ),
+        _c(
+            "explosion",
+            "an explosion; a blast; a bomb going off; explosions; a big explosion; a bomb; "
+            "a loud blast; an explosive bang",
+            "a detonation; a boom",
+        ),
+        _c(
+            "glass breaking",
+            "glass breaking; shattering glass; breaking glass; glass shattering; "
+            "a glass dropped on the floor; a bottle breaking; shards of glass",
+            "a window smashing; broken glass",
+        ),
+        _c(
+            "door",
+            "a door; a door opening; a door closing; a door banging; a door shutting; "
+            "a wooden door; a door handle; a closing door",
+            "a door slamming; a creaking door",
+        ),
+        _c(
+            "bell",
+            "a bell; a bell ringing; a chime; bells; a ringing bell; a church bell; chimes; "
+            "a bell tolling",
+            "a ding; a small bell",
+        ),
+        _c(
+            "phone ringing",
+            "a phone ringing; a telephone ringtone; a ringtone; a telephone; a cell phone ringing; "
+            "a phone; a mobile phone ringing",
+            "a ringing phone; a call",
+        ),
         _c(
             "car engine",
-            "a car engine; an engine revving; a motor",
+            "a car engine; an engine revving; a motor; an engine; a car; a motor running; "
+            "an engine idling; a revving car",
             "a vehicle; an accelerating car",
         ),
-        _c("train", "a train; a locomotive; a railway train", "a steam engine; a passing train"),
-        _c("traffic", "traffic; cars driving by; street traffic", "a busy road; city traffic"),
+        _c(
+            "train",
+            "a train; a locomotive; a railway train; a train going by; a railway; a freight train; "
+            "train wheels on tracks; a train horn",
+            "a steam engine; a passing train",
+        ),
+        _c(
+            "traffic",
+            "traffic; cars driving by; street traffic; traffic on a street; cars passing; "
+            "a highway; vehicles driving past; traffic noise",
+            "a busy road; city traffic",
+        ),
         _c(
             "sword clash",
-            "swords clashing; a sword fight; metal clanging",
+            "swords clashing; a sword fight; metal clanging; swords; a sword fight scene; "
+            "clanging metal; steel clashing; fencing swords",
             "a duel; blades striking",
         ),
-        _c("bow shot", "a bow and arrow; an arrow being shot", "an archer shooting; arrows"),
-        _c("hammering", "hammering; a hammer; pounding with a hammer", "a hammer hitting nails"),
-        _c("sawing", "sawing; a hand saw; sawing wood", "a saw cutting; a carpenter sawing"),
-        _c("chopping wood", "chopping wood; an axe; woodcutting", "a lumberjack; an axe on a log"),
-        _c("pickaxe", "a pickaxe; mining; striking stone", "a pick on rock; quarrying"),
+        _c(
+            "bow shot",
+            "a bow and arrow; an arrow being shot; an arrow; a bow; firing an arrow; a bowstring; "
+            "an arrow flying",
+            "an archer shooting; arrows",
+        ),
+        _c(
+            "hammering",
+            "hammering; a hammer; pounding with a hammer; a hammer striking; hammer blows; "
+            "banging with a hammer; hammering metal; knocking",
+            "a hammer hitting nails",
+        ),
+        _c(
+            "sawing",
+            "sawing; a hand saw; sawing wood; a saw; sawing timber; a handsaw; wood being sawn; "
+            "a saw going back and forth",
+            "a saw cutting; a carpenter sawing",
+        ),
+        _c(
+            "chopping wood",
+            "chopping wood; an axe; woodcutting; an axe chopping; splitting logs; chopping; "
+            "an axe striking wood; cutting firewood",
+            "a lumberjack; an axe on a log",
+        ),
+        _c(
+            "pickaxe",
+            "a pickaxe; mining; striking stone; a pickaxe striking; digging with a pickaxe; "
+            "breaking stone; mining stone; a pickaxe hitting stone",
+            "a pick on rock; quarrying",
+        ),
         # music
-        _c("drums", "drums; a drum kit; drumming; a drum beat", "percussion; a drummer"),
-        _c("piano", "a piano; piano music; someone playing the piano", "a grand piano; keys"),
-        _c("harpsichord", "a harpsichord; harpsichord music", "a baroque keyboard"),
-        _c("organ", "an organ; a church organ; pipe organ music", "an organist; organ chords"),
-        _c("accordion", "an accordion; accordion music", "a squeezebox"),
+        _c(
+            "drums",
+            "drums; a drum kit; drumming; a drum beat; a drum; drum beats; a snare drum; "
+            "a drum groove; a kick and snare",
+            "percussion; a drummer",
+        ),
+        _c(
+            "piano",
+            "a piano; piano music; someone playing the piano; piano; piano chords; a piano melody; "
+            "an upright piano; piano notes",
+            "a grand piano; keys",
+        ),
+        _c(
+            "harpsichord",
+            "a harpsichord; harpsichord music; a harpsichord playing; a harpsichord melody; "
+            "a harpsichord piece; harpsichord notes",
+            "a baroque keyboard",
+        ),
+        _c(
+            "organ",
+            "an organ; a church organ; pipe organ music; organ music; an organ playing; "
+            "a pipe organ; organ notes; a hammond organ",
+            "an organist; organ chords",
+        ),
+        _c(
+            "accordion",
+            "an accordion; accordion music; an accordion playing; accordion notes; "
+            "a button accordion; a piano accordion; a polka accordion",
+            "a squeezebox",
+        ),
         _c(
             "acoustic guitar",
-            "an acoustic guitar; guitar strumming",
+            "an acoustic guitar; guitar strumming; acoustic guitar; a guitar; "
+            "acoustic guitar chords; a classical guitar; fingerpicked guitar",
             "a guitarist; plucked strings",
         ),
         _c(
             "electric guitar",
-            "an electric guitar; a distorted guitar",
+            "an electric guitar; a distorted guitar; electric guitar; a guitar solo; "
+            "an overdriven guitar; electric guitar chords; a lead guitar",
             "a rock guitar; guitar riff",
         ),
-        _c("bass guitar", "a bass guitar; a bass line", "a bassist; low bass notes"),
-        _c("violin", "a violin; violin music; a fiddle", "a violinist; bowed strings"),
-        _c("cello", "a cello; cello music", "a cellist; a low bowed string"),
-        _c("harp", "a harp; harp music", "a harpist; a plucked harp"),
-        _c("flute", "a flute; flute music", "a flautist; a woodwind"),
-        _c("clarinet", "a clarinet; clarinet music", "a clarinettist; a reed instrument"),
-        _c("saxophone", "a saxophone; a sax; saxophone music", "a saxophonist; jazz sax"),
-        _c("trumpet", "a trumpet; trumpet music", "a trumpeter; a brass fanfare"),
-        _c("trombone", "a trombone; trombone music", "a trombonist; a low brass horn"),
-        _c("xylophone", "a xylophone; a marimba; mallet percussion", "a glockenspiel; mallets"),
-        _c("tabla", "a tabla; tabla drums", "indian hand drums; a tabla player", ZEROSHOT),
-        _c("banjo", "a banjo; banjo music", "a banjo player; bluegrass picking", ZEROSHOT),
+        _c(
+            "bass guitar",
+            "a bass guitar; a bass line; bass; a bass; an electric bass; a bass guitar groove; "
+            "a slap bass",
+            "a bassist; low bass notes",
+        ),
+        _c(
+            "violin",
+            "a violin; violin music; a fiddle; violin; a violin melody; a violin solo; "
+            "a fiddle tune; violins",
+            "a violinist; bowed strings",
+        ),
+        _c(
+            "cello",
+            "a cello; cello music; cello; a cello playing; a cello melody; cello notes; "
+            "a cello solo",
+            "a cellist; a low bowed string",
+        ),
+        _c(
+            "harp",
+            "a harp; harp music; harp; a harp playing; harp notes; a harp melody; a concert harp",
+            "a harpist; a plucked harp",
+        ),
+        _c(
+            "flute",
+            "a flute; flute music; flute; a flute playing; a flute melody; flute notes; "
+            "a flute solo",
+            "a flautist; a woodwind",
+        ),
+        _c(
+            "clarinet",
+            "a clarinet; clarinet music; clarinet; a clarinet playing; a clarinet melody; "
+            "clarinet notes; a clarinet solo",
+            "a clarinettist; a reed instrument",
+        ),
+        _c(
+            "saxophone",
+            "a saxophone; a sax; saxophone music; saxophone; a sax solo; a tenor sax; "
+            "an alto saxophone; a saxophone melody",
+            "a saxophonist; jazz sax",
+        ),
+        _c(
+            "trumpet",
+            "a trumpet; trumpet music; trumpet; a trumpet playing; a trumpet melody; "
+            "trumpet notes; a trumpet solo",
+            "a trumpeter; a brass fanfare",
+        ),
+        _c(
+            "trombone",
+            "a trombone; trombone music; trombone; a trombone playing; a trombone melody; "
+            "trombone notes; a trombone slide",
+            "a trombonist; a low brass horn",
+        ),
+        _c(
+            "xylophone",
+            "a xylophone; a marimba; mallet percussion; xylophone; xylophone notes; "
+            "a marimba melody; a vibraphone; struck wooden bars",
+            "a glockenspiel; mallets",
+        ),
+        _c(
+            "tabla",
+            "a tabla; tabla drums; tabla; tabla rhythm; a tabla solo; tabla beats",
+            "indian hand drums; a tabla player",
+            ZEROSHOT,
+        ),
+        _c(
+            "banjo",
+            "a banjo; banjo music; banjo; a banjo playing; banjo notes; a banjo tune",
+            "a banjo player; bluegrass picking",
+            ZEROSHOT,
+        ),
         # generated by the builder itself (tests, the `synth` set)
-        _c("beeps", "beeps; a tone beeping; electronic beeps", "a beeper; a bleep"),
-        _c("noise bursts", "noise bursts; bursts of static", "hiss bursts; static"),
-        _c("clicks", "clicks; a clicking sound; ticking", "a click track; tapping"),
-        _c("chirps", "chirps; a rising sweep; a whistle sweep", "a sweep tone; a glide", ZEROSHOT),
+        _c(
+            "beeps",
+            "beeps; a tone beeping; electronic beeps; a beep; beeping; a beep tone; "
+            "a series of beeps; electronic tones",
+            "a beeper; a bleep",
+        ),
+        _c(
+            "noise bursts",
+            "noise bursts; bursts of static; noise; bursts of noise; white noise bursts; "
+            "short noise bursts; crackles of static",
+            "hiss bursts; static",
+        ),
+        _c(
+            "clicks",
+            "clicks; a clicking sound; ticking; a ticking sound; clicking; a ticking clock; "
+            "metronome clicks; a series of clicks",
+            "a click track; tapping",
+        ),
+        _c(
+            "chirps",
+            "chirps; a rising sweep; a whistle sweep; a chirp; a frequency sweep; rising tones; "
+            "a sine sweep",
+            "a sweep tone; a glide",
+            ZEROSHOT,
+        ),
     ]
 }
 

@@ -121,6 +121,19 @@ def test_val_captions_never_train_captions() -> None:
         assert any(c.startswith("isolate ") for c in train)
 
 
+def test_training_phrases_are_many_and_never_a_validation_phrase() -> None:
+    # Several phrasings per class spread the FiLM conditioning over more of the text
+    # encoder's space; the validation phrasings stay unseen, of every class.
+    val_phrases = {p for spec in CLASSES.values() for p in spec.val_phrases}
+    for spec in CLASSES.values():
+        assert len(spec.phrases) >= 5, spec.name
+        assert len(set(spec.phrases)) == len(spec.phrases), spec.name
+        assert not set(spec.phrases) & val_phrases, spec.name
+    rain = train_captions(CLASSES["rain"])
+    assert {"extract rain", "a recording of rain"} <= set(rain)
+    assert "a recording of the sound of rain" not in rain
+
+
 @pytest.mark.parametrize(
     ("source", "path", "cls"),
     [
