@@ -135,9 +135,12 @@ def provenance(
     """Where the bundle comes from: corpus, every training phase, totals."""
     build = json.loads((corpus / "build.json").read_text())
     step = int(extra.get("step", 0))
-    phases = earlier_phases(previous, step)
-    first = phases[-1]["steps"][1] if phases else 0
-    phases.append(this_phase(run, extra, first, build))
+    if previous and int(previous.get("steps", 0)) == step and previous.get("phases"):
+        phases = list(previous["phases"])  # the same state shipped again: the same chain
+    else:
+        phases = earlier_phases(previous, step)
+        first = phases[-1]["steps"][1] if phases else 0
+        phases.append(this_phase(run, extra, first, build))
     return {
         "trained_by": "livesep train --config configs/default.yaml (--resume for later "
         "phases); docs/default_model/TRAINING.md",

@@ -83,8 +83,10 @@ def test_requery_refuses_missing_classes_unknown_wrong_queries_and_bad_files(
     result = _run("--bench", str(bench), "--queries", str(bad), "--out", str(tmp_path / "o"))
     assert result.returncode != 0 and "non-empty lists" in result.stderr
     assert not (tmp_path / "o").exists()  # nothing written
-    result = _run("--bench", str(bench), "--queries", str(bad), "--out", str(bench))
-    assert result.returncode != 0
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"accordion": ["a"]}))
+    result = _run("--bench", str(bench), "--queries", str(good), "--out", str(bench))
+    assert result.returncode != 0 and "exists" in result.stderr
 
 
 def test_the_shipped_free_phrasing_queries_cover_every_class() -> None:

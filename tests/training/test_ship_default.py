@@ -53,6 +53,9 @@ def test_a_resumed_run_appends_a_phase_to_the_bundle_it_replaces(ship, tmp_path)
     extra = {"step": 9000, "train_config": {}}
     again = ship.provenance(run, tmp_path / "corpus", extra, prov)
     assert [p["steps"] for p in again["phases"]] == [[0, 1300], [1300, 8300], [8300, 9000]]
+    # Shipping the same state again (a new query bank, a re-export) keeps the chain whole.
+    same = ship.provenance(run, tmp_path / "corpus", extra, again)
+    assert same["phases"] == again["phases"] and same["wall_time_h"] == again["wall_time_h"]
 
 
 def test_a_fresh_run_is_one_phase(ship, tmp_path):
