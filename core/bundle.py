@@ -563,10 +563,15 @@ def _replace_dir(new: Path, out: Path) -> None:
 
 
 def write_query_bank(path: str | os.PathLike[str], texts: Mapping[str, Any]) -> None:
-    """Write a `query_bank.npz`: texts [N] and their unit-length vectors float32 [N, D]."""
+    """Write a compressed `query_bank.npz`: texts [N] and unit-length vectors float16 [N, D].
+
+    float16 keeps each row's length within 1e-4 of 1 and moves cosines by ~1e-4 (at the
+    shipped temperature 0.05 a softmax logit by ~2e-3), at half the bytes; the reader
+    widens to float32. The 2427-caption default bank: 4.2 MB as float32 npz, 1.7 MB so.
+    """
     names = list(texts)
-    vectors = np.stack([np.asarray(texts[t], dtype=np.float32) for t in names])  # [N, D]
-    np.savez(Path(path), texts=np.asarray(names, dtype=str), vectors=vectors)
+    vectors = np.stack([np.asarray(texts[t], dtype=np.float16) for t in names])  # [N, D]
+    np.savez_compressed(Path(path), texts=np.asarray(names, dtype=str), vectors=vectors)
 
 
 def write_embeddings(path: str | os.PathLike[str], encoder: str, texts: Mapping[str, Any]) -> None:

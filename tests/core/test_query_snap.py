@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import soundfile as sf
 from helpers.tiny_bundle import DIM, make_delay_bundle
 
-from livesep.bundle import MANIFEST, describe, load_bundle, load_for_queries
+from livesep.bundle import MANIFEST, describe, load_bundle, load_for_queries, write_query_bank
 from livesep.cli import main
 from livesep.errors import BundleError, QueryError
 from livesep.realtime.controls import QueryEncoder
@@ -58,6 +59,38 @@ def test_bundle_carries_the_bank_and_conditions_with_it(tmp_path) -> None:
     assert raw_host.query_bank is None
     np.testing.assert_array_equal(raw_host.condition(raw), raw)
     assert load_for_queries(b.path).query_bank is not None
+
+
+def test_written_bank_is_float16_and_snaps_as_float32(tmp_path) -> None:
+    """write_query_bank stores float16 (half the bytes); snaps move by < 1e-3.
+
+    The helper bundles above carry float32 banks, as bundles before this did: both read.
+    """
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((300, DIM)).astype(np.float32)  # [N, D]
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = {f"caf\u00e9 noise {i}": v for i, v in enumerate(vectors)}  # non-ASCII text
+    b = make_delay_bundle(tmp_path / "a", query_bank=texts, snap_temperature=0.05)
+    write_query_bank(b.path / "small.npz", texts)
+    with np.load(b.path / "small.npz") as data:
+        assert data["vectors"].dtype == np.float16
+    assert (b.path / "small.npz").stat().st_size < 0.6 * (b.path / "query_bank.npz").stat().st_size
+
+    manifest = json.loads((b.path / MANIFEST).read_text())
+    manifest["query_bank"]["file"] = "small.npz"
+    sha = hashlib.sha256((b.path / "small.npz").read_bytes()).hexdigest()
+    manifest["files"]["small.npz"] = sha
+    del manifest["files"]["query_bank.npz"]
+    (b.path / "query_bank.npz").unlink()
+    (b.path / MANIFEST).write_text(json.dumps(manifest))
+    small = load_bundle(b.path)
+    assert small.query_bank is not None and small.query_bank.dtype == np.float32
+    assert small.query_bank_texts == tuple(texts)
+    for query in rng.standard_normal((20, DIM)).astype(np.float32):  # [D] each
+        query /= np.linalg.norm(query)
+        np.testing.assert_allclose(
+            snap(query, small.query_bank, 0.05), snap(query, vectors, 0.05), atol=1e-3
+        )
 
 
 @pytest.mark.parametrize(
