@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -446,6 +447,32 @@ def graph_signature(path: Path) -> tuple[Signature, Signature]:
     return inputs, outputs
 
 
+def external_data_files(path: Path) -> set[str]:
+    """The files an ONNX graph keeps tensors in (its initializers' `external_data`)."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError and friends for non-ONNX bytes
+        raise BundleError(f"{path}: not a readable ONNX graph ({type(exc).__name__})") from None
+    return {
+        entry.value
+        for init in model.graph.initializer
+        if init.data_location == onnx.TensorProto.EXTERNAL
+        for entry in init.external_data
+        if entry.key == "location"
+    }
+
+
+def _check_external_data(b: Bundle, path: Path) -> None:
+    """A graph's external data files must be listed (so checksummed) bundle files."""
+    folder = path.parent.relative_to(b.path)
+    for location in sorted(external_data_files(path)):
+        name = posixpath.normpath((folder / location).as_posix())
+        if name not in b.files:
+            raise BundleError(f"{path}: keeps tensors in {name}, which 'files' does not list")
+
+
 def _expect(
     path: Path, sig: Signature, role: str, name: str, shape: tuple[int | None, ...]
 ) -> None:
@@ -469,6 +496,8 @@ def _check_names(path: Path, sig: Signature, role: str, expected: set[str]) -> N
 
 
 def _check_graphs(b: Bundle) -> None:
+    for kind in b.graphs:
+        _check_external_data(b, b.graph_path(kind))
     for kind in ("step", "chunk"):
         if kind not in b.graphs:
             continue

@@ -1,7 +1,8 @@
 """Torch separator -> bundle directory (graphs + manifest, written via `livesep.bundle`).
 
 Streaming models get `step.onnx` (one hop per call), `chunk.onnx` (the same states, many
-hops per call, for offline use) and `film.onnx`; whole-signal models (ResUNet30) get
+hops per call, for offline use; the two keep their tensors once, in `weights.bin`) and
+`film.onnx`; whole-signal models (ResUNet30) get
 `offline.onnx`. Every graph is checked against the torch model before the bundle is written
 (`livesep.export.verify`); a failed check raises and leaves no bundle behind.
 """
@@ -29,11 +30,13 @@ from livesep.bundle import (
     write_query_bank,
 )
 from livesep.export.onnx_step import ExportError, export_film, export_offline, export_step
+from livesep.export.shared_weights import share_weights
 from livesep.export.verify import verify_offline, verify_streaming
 from livesep.model.streaming import StreamingResUNet
 
 ENCODER_DIMS = {"minilm": 384, "clap": 512}  # text encoder name -> embedding size
 DEFAULT_CHUNK_HOPS = 50  # hops per chunk.onnx call (0.5 s at 10 ms hops)
+WEIGHTS_FILE = "weights.bin"  # the tensors step.onnx and chunk.onnx share (external data)
 
 
 def model_embed_dim(model: nn.Module) -> int:
@@ -154,6 +157,8 @@ def _streaming_graphs(
     if chunk_hops > 1:
         files["chunk.onnx"] = export_step(model, tmp / "chunk.onnx", block_hops=chunk_hops)
         graphs["chunk"] = {"file": "chunk.onnx", "block_hops": chunk_hops}
+        # One copy of the tensors both hold (5.3 MB for the default model).
+        files[WEIGHTS_FILE] = share_weights([files["step.onnx"], files["chunk.onnx"]], WEIGHTS_FILE)
     if verify:
         verify_streaming(model, files["step.onnx"], files["film.onnx"], files.get("chunk.onnx"))
     fields = {

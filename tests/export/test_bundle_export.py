@@ -11,11 +11,12 @@ import pytest
 import torch
 from helpers.streaming_models import random_model, tiny_config
 
-from livesep.bundle import load_bundle
+from livesep.bundle import external_data_files, load_bundle
 from livesep.cli import main
 from livesep.errors import BundleError
 from livesep.export.bundle_export import export_bundle
 from livesep.export.onnx_step import ExportError
+from livesep.export.shared_weights import share_weights
 from livesep.export.verify import probe_embeddings, probe_signal
 from livesep.model import save_checkpoint
 from livesep.runner import StepRunner
@@ -52,6 +53,51 @@ def test_manifest_matches_the_model(bundle_dir) -> None:
     assert b.model["config"]["widths"] == list(CONFIG.widths)
     assert b.provenance["note"] == "test" and "exporter" in b.provenance
     assert not model.training  # exporting leaves the model in eval mode
+
+
+def test_step_and_chunk_keep_their_tensors_once(bundle_dir, tmp_path: Path) -> None:
+    """Both graphs read their weights and DFT matrices from one weights.bin."""
+    import onnx
+
+    out, _ = bundle_dir
+    b = load_bundle(out)
+    assert "weights.bin" in b.files
+    assert external_data_files(b.graph_path("step")) == {"weights.bin"}
+    assert external_data_files(b.graph_path("chunk")) == {"weights.bin"}
+    assert external_data_files(b.graph_path("film")) == set()
+    spans = {}  # graph -> {(offset, length)}
+    for kind in ("step", "chunk"):
+        proto = onnx.load(str(b.graph_path(kind)), load_external_data=False)
+        spans[kind] = {
+            tuple(int(e.value) for e in init.external_data if e.key in ("offset", "length"))
+            for init in proto.graph.initializer
+            if init.data_location == onnx.TensorProto.EXTERNAL
+        }
+        assert not [n for n in proto.graph.node if n.op_type == "Constant" and n.ByteSize() > 4096]
+    assert spans["step"] <= spans["chunk"]  # every step tensor is a chunk tensor, once
+    every = spans["step"] | spans["chunk"]
+    stored = sum(length for _, length in every)
+    assert stored <= (out / "weights.bin").stat().st_size < stored + 64 * len(every)
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["files"]["weights.bin"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="keeps tensors in weights.bin, which 'files' does not"):
+        load_bundle(copy)
+
+
+def test_share_weights_refuses_mixed_folders_and_shared_graphs(bundle_dir, tmp_path) -> None:
+    out, _ = bundle_dir
+    (tmp_path / "a").mkdir()
+    shutil.copy(out / "film.onnx", tmp_path / "a" / "film.onnx")
+    shutil.copy(out / "film.onnx", tmp_path / "film.onnx")
+    with pytest.raises(ExportError, match="in one folder"):
+        share_weights([tmp_path / "a" / "film.onnx", tmp_path / "film.onnx"])
+    shutil.copy(out / "step.onnx", tmp_path / "step.onnx")
+    with pytest.raises(ExportError, match="already uses external data"):
+        share_weights([tmp_path / "step.onnx"])
 
 
 @pytest.mark.parametrize("graph", ["step", "chunk"])
