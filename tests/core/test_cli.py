@@ -20,6 +20,18 @@ def test_help_lists_every_planned_command(capsys: pytest.CaptureFixture[str]) ->
         assert f"  {name} " in out
 
 
+def test_option_help_shows_only_defaults_that_say_something() -> None:
+    parser = argparse.ArgumentParser(formatter_class=cli.HelpFormatter)
+    parser.add_argument("--threads", type=int, default=1, help="threads")
+    parser.add_argument("--out", help="folder")
+    parser.add_argument("--quiet", action="store_true", help="no bar")
+    parser.add_argument("--bundle", default="b/", help="bundle (default: the bundled one)")
+    text = " ".join(parser.format_help().split())
+    assert "threads (default: 1)" in text
+    assert "folder --quiet" in text and "no bar" in text  # no "(default: None/False)"
+    assert "bundle (default: the bundled one)" in text and "(default: b/)" not in text
+
+
 def test_unknown_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["frobnicate"]) == 2
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
