@@ -13,6 +13,7 @@ import argparse
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -22,14 +23,16 @@ from types import ModuleType
 from livesep import __version__
 from livesep.errors import LivesepError
 
+_NAMES_DEFAULT = re.compile(r"\(default[: ]")  # "(default: X)", "(default X)"
+
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows an option's default where it says something: not for None, False or [],
-    and not where the help text already names its default."""
+    and not where the help text already says "(default ...)"."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+        if _NAMES_DEFAULT.search(text) or action.default in (None, False, [], argparse.SUPPRESS):
             return text
         return super()._get_help_string(action) or text
 

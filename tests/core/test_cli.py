@@ -26,10 +26,12 @@ def test_option_help_shows_only_defaults_that_say_something() -> None:
     parser.add_argument("--out", help="folder")
     parser.add_argument("--quiet", action="store_true", help="no bar")
     parser.add_argument("--bundle", default="b/", help="bundle (default: the bundled one)")
+    parser.add_argument("--set", default="default", help="a set (default, ci)")
     text = " ".join(parser.format_help().split())
     assert "threads (default: 1)" in text
     assert "folder --quiet" in text and "no bar" in text  # no "(default: None/False)"
     assert "bundle (default: the bundled one)" in text and "(default: b/)" not in text
+    assert "a set (default, ci) (default: default)" in text  # the word alone is no default
 
 
 def test_unknown_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
