@@ -429,13 +429,7 @@ def graph_signature(path: Path) -> tuple[Signature, Signature]:
 
     Reads the model proto without external data and without running it.
     """
-    import onnx  # lazily: only bundle checks need it
-
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # onnx raises DecodeError and friends for non-ONNX bytes
-        raise BundleError(f"{path}: not a readable ONNX graph ({type(exc).__name__})") from None
-    graph = model.graph
+    graph = _read_graph(path).graph
     initialisers = {init.name for init in graph.initializer}
 
     def shape_of(value: Any) -> tuple[int | None, ...]:
@@ -447,18 +441,24 @@ def graph_signature(path: Path) -> tuple[Signature, Signature]:
     return inputs, outputs
 
 
-def external_data_files(path: Path) -> set[str]:
-    """The files an ONNX graph keeps tensors in (its initializers' `external_data`)."""
-    import onnx
+def _read_graph(path: Path) -> Any:
+    """The ONNX model proto at `path`, without its external data."""
+    import onnx  # lazily: only bundle checks need it
 
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        return onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # onnx raises DecodeError and friends for non-ONNX bytes
         raise BundleError(f"{path}: not a readable ONNX graph ({type(exc).__name__})") from None
+
+
+def external_data_files(path: Path) -> set[str]:
+    """The files an ONNX graph keeps tensors in (its initializers' `external_data`)."""
+    from onnx import TensorProto
+
     return {
         entry.value
-        for init in model.graph.initializer
-        if init.data_location == onnx.TensorProto.EXTERNAL
+        for init in _read_graph(path).graph.initializer
+        if init.data_location == TensorProto.EXTERNAL
         for entry in init.external_data
         if entry.key == "location"
     }
