@@ -1,7 +1,7 @@
 """Training configuration: dataclasses loaded from YAML, with `key=value` overrides.
 
 A config file mirrors `TrainConfig`: top-level run settings plus the groups `model`, `data`,
-`mix` and `optim`. Overrides use dotted keys (`optim.lr=3e-4`,
+`mix`, `optim` and `loss`. Overrides use dotted keys (`optim.lr=3e-4`,
 `model.config.widths=[16,32,64]`); values are parsed as YAML. Unknown keys are an error
 naming them, so a typo never silently trains the wrong thing. The config travels inside
 every checkpoint as a plain dict (`asdict`).
@@ -25,6 +25,7 @@ __all__ = [
     "DataConfig",
     "MixConfig",
     "OptimConfig",
+    "LossConfig",
     "TrainConfig",
     "load_config",
     "config_from_dict",
@@ -100,6 +101,17 @@ class OptimConfig:
     decay_every: int = 10000  # step schedule: multiply by decay_gamma every this many steps
     decay_gamma: float = 0.5
     grad_clip: float = 1.0  # max global grad norm; 0 disables
+    # The step at which warm-up and decay begin: 0 for a run from scratch; the start step of
+    # a run begun with `init_from` (a fresh optimizer on trained weights warms up again).
+    schedule_start: int = 0
+
+
+@dataclass
+class LossConfig:
+    """The waveform loss (`livesep.training.losses`)."""
+
+    kind: str = "l1"  # l1 (AudioSep) | snr (thresholded negative SNR in dB per example)
+    snr_max_db: float = 30.0  # snr: an example's SNR counts up to this much (dB)
 
 
 @dataclass
@@ -110,7 +122,12 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     mix: MixConfig = field(default_factory=MixConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
     out_dir: str = "runs/default"
+    # Start a new run from this checkpoint's model weights and step, with a fresh optimizer
+    # (its schedule restarts at optim.schedule_start, which must be that step); "" = none.
+    # `--resume` continues the run in out_dir and ignores it.
+    init_from: str = ""
     steps: int = 100000
     batch_size: int = 8  # per process
     seed: int = 0
@@ -228,8 +245,17 @@ def _validate(cfg: TrainConfig) -> None:
         raise ConfigError(
             f"config key optim.schedule: {cfg.optim.schedule!r} is not cosine, step or constant"
         )
+    if cfg.loss.kind not in ("l1", "snr"):
+        raise ConfigError(f"config key loss.kind: {cfg.loss.kind!r} is not l1 or snr")
+    if cfg.loss.snr_max_db <= 0:
+        raise ConfigError("config key loss.snr_max_db must be > 0")
     if cfg.steps < 1 or cfg.batch_size < 1:
         raise ConfigError("config keys steps and batch_size must be >= 1")
+    if not 0 <= cfg.optim.schedule_start < cfg.steps:
+        raise ConfigError(
+            f"config key optim.schedule_start: {cfg.optim.schedule_start} must be in "
+            f"[0, steps={cfg.steps})"
+        )
     if m.paired and cfg.batch_size % 2:
         raise ConfigError(
             f"config key mix.paired: twins share a batch only with an even batch_size "

@@ -4,11 +4,13 @@
     torchrun --nproc-per-node 2 -m livesep.training --config configs/tiny.yaml
 
 Each step: a batch of mixtures (AudioSep's recipe, `dataset.py`), the separator under bf16
-autocast, L1 waveform loss, AdamW (amsgrad) with warm-up then cosine/step decay, global grad
-clipping. Rank 0 logs (tqdm bar, TensorBoard), validates (SDRi per class on fixed val and
-zero-shot mixtures) and writes `last.pt` atomically; `--resume` restores model, optimizer,
-scheduler, step and every RNG, and the data order is a function of the step, so a resumed
-run continues exactly where the interrupted one was.
+autocast, L1 waveform loss (or a thresholded SNR loss, `loss.kind`), AdamW (amsgrad) with
+warm-up then cosine/step decay, global grad clipping. Rank 0 logs (tqdm bar, TensorBoard),
+validates (SDRi per class on fixed val and zero-shot mixtures) and writes `last.pt`
+atomically. `--resume` restores model, optimizer, scheduler, step and every RNG, and the
+data order is a function of the step, so a resumed run continues exactly where the
+interrupted one was. `init_from` starts a new run (a new recipe, a new loss) from another
+run's weights and step with a fresh optimizer.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from livesep.training.dataset import (
     load_corpus,
     validation_set,
 )
+from livesep.training.losses import waveform_loss
 
 __all__ = ["train", "lr_factor", "rng_state", "set_rng_state", "LAST", "load_training_state"]
 
@@ -62,7 +65,12 @@ class RunData:
 
 
 def lr_factor(step: int, cfg: OptimConfig, total_steps: int) -> float:
-    """Multiplier of the base lr at `step`: linear warm-up, then cosine / step / constant."""
+    """Multiplier of the base lr at `step`: linear warm-up, then cosine / step / constant.
+
+    The schedule begins at `cfg.schedule_start` (a run started with `init_from`): steps and
+    `total_steps` count from there.
+    """
+    step, total_steps = step - cfg.schedule_start, total_steps - cfg.schedule_start
     if step < cfg.warmup_steps:
         return (step + 1) / cfg.warmup_steps
     if cfg.schedule == "constant":
@@ -221,6 +229,43 @@ def _restore(
     return int(ckpt["step"])
 
 
+def _init_from(
+    path: Path,
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LambdaLR,
+    cfg: TrainConfig,
+) -> int:
+    """Load another run's weights and step; the optimizer and RNGs start fresh."""
+    from livesep.model import load_checkpoint
+
+    source, extra = load_checkpoint(path)  # weights_only; errors as CheckpointError
+    step = int(extra.get("step", 0))
+    if type(source) is not type(distributed.unwrap(model)):
+        raise CheckpointError(
+            f"config key init_from: {path} holds a {type(source).__name__}, "
+            f"not the configured {type(distributed.unwrap(model)).__name__}"
+        )
+    if step != cfg.optim.schedule_start:
+        raise ConfigError(
+            f"config key init_from: {path} is at step {step}; set optim.schedule_start={step} "
+            "so the new schedule starts there"
+        )
+    if step >= cfg.steps:
+        raise ConfigError(f"config key steps: {cfg.steps}, but init_from starts at step {step}")
+    try:
+        model.load_state_dict(source.state_dict())
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"config key init_from: {path} does not fit the configured model "
+            f"({str(exc).splitlines()[0]})"
+        ) from None
+    sched.last_epoch = step  # the scheduler counts optimizer steps from here
+    for group, lr in zip(opt.param_groups, sched.base_lrs, strict=True):
+        group["lr"] = lr * lr_factor(step, cfg.optim, cfg.steps)
+    return step
+
+
 def save_training_state(
     path: Path,
     model: nn.Module,
@@ -324,11 +369,11 @@ def train_step(
     cfg: TrainConfig,
     device: torch.device,
 ) -> tuple[float, float]:
-    """One optimisation step; returns (L1 loss, grad norm before clipping)."""
+    """One optimisation step; returns (loss, grad norm before clipping)."""
     mix, target, rows = (t.to(device, non_blocking=True) for t in batch)  # [B, T], [B, T], [B]
     with _autocast(device, cfg.bf16):
         est = model(mix, embeddings[rows])  # [B, T]
-    loss = (est.float() - target).abs().mean()
+    loss = waveform_loss(cfg.loss.kind, est.float(), target, mix, cfg.loss.snr_max_db)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     clip = cfg.optim.grad_clip if cfg.optim.grad_clip > 0 else float("inf")
@@ -388,6 +433,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> nn.M
     step = 0
     if resume:
         step = _restore(load_training_state(out_dir / LAST), model, opt, sched, cfg)
+    elif cfg.init_from:
+        step = _init_from(Path(cfg.init_from), model, opt, sched, cfg)
     ddp = distributed.wrap(model, device)
     ddp.train()
     loader = DataLoader(

@@ -151,3 +151,80 @@ def test_default_config_builds_the_default_streaming_model() -> None:
     model = build_separator(cfg, 384)
     assert model.family == "streaming" and model.config.sample_rate == cfg.data.sample_rate
     assert cfg.bf16 == "auto" and cfg.data.corpus == "corpus"
+
+
+def test_lr_schedule_can_start_at_a_later_step() -> None:
+    fresh = load_config(TINY, ["optim.warmup_steps=10", "steps=110"]).optim
+    later = load_config(
+        TINY, ["optim.warmup_steps=10", "optim.schedule_start=1000", "steps=1110"]
+    ).optim
+    assert [lr_factor(1000 + s, later, 1110) for s in range(110)] == [
+        lr_factor(s, fresh, 110) for s in range(110)
+    ]
+
+
+def test_init_from_starts_a_new_run_on_trained_weights(synth_corpus: Path, tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for run in (first, second):
+        write_caption_cache(run)
+    quiet = ["val_every=0", "log_every=1", "ckpt_every=0"]
+    train(load_config(TINY, tiny_overrides(synth_corpus, first, steps=4) + quiet), progress=False)
+    start = [f"init_from={first / LAST}", "optim.schedule_start=4", "optim.warmup_steps=2"]
+    # lr 0: the new run must end exactly on the weights it started from (the parameters;
+    # BatchNorm's running statistics move in train mode whatever the lr)
+    frozen = tiny_overrides(synth_corpus, second, steps=7) + quiet + start
+    model = train(load_config(TINY, frozen + ["optim.lr=0", "loss.kind=snr"]), progress=False)
+    source, _ = load_checkpoint(first / LAST)
+    pairs = zip(source.named_parameters(), model.parameters(), strict=True)
+    for (name, a), b in pairs:
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    # a real lr: steps 5..7 logged, the warm-up restarted
+    (second / LOG).unlink()
+    cfg = load_config(TINY, frozen + ["loss.kind=snr", "optim.lr=1e-3"])
+    train(cfg, progress=False)
+    rows = [json.loads(line) for line in (second / LOG).read_text().splitlines()]
+    rows = [r for r in rows if "train/loss" in r]  # not the validation row
+    assert [r["step"] for r in rows] == [5, 6, 7]
+    assert rows[0]["train/lr"] == pytest.approx(1e-3)  # warm-up over 2 steps: 0.5, then 1
+    _, extra = load_checkpoint(second / LAST)
+    assert extra["step"] == 7 and extra["train_config"]["loss"]["kind"] == "snr"
+
+
+def test_init_from_errors_name_the_fix(synth_corpus: Path, tmp_path: Path) -> None:
+    from livesep.errors import CheckpointError
+
+    torch.set_num_threads(1)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for run in (first, second):
+        write_caption_cache(run)
+    quiet = ["val_every=0", "ckpt_every=0"]
+    train(load_config(TINY, tiny_overrides(synth_corpus, first, steps=2) + quiet), progress=False)
+    base = tiny_overrides(synth_corpus, second, steps=6) + quiet + [f"init_from={first / LAST}"]
+    with pytest.raises(ConfigError, match="optim.schedule_start=2"):
+        train(load_config(TINY, base), progress=False)
+    with pytest.raises(CheckpointError, match="does not fit"):
+        wider = ["optim.schedule_start=2", "model.config.widths=[12,24]"]
+        train(load_config(TINY, base + wider), progress=False)
+    with pytest.raises(ConfigError, match="optim.schedule_start"):
+        load_config(TINY, base + ["optim.schedule_start=6"])
+
+
+@pytest.mark.parametrize("kind", ["l1", "snr"])
+def test_train_step_optimises_the_configured_loss(kind: str) -> None:
+    from livesep.training.losses import waveform_loss
+    from livesep.training.train import build_optimizer, train_step
+
+    torch.manual_seed(0)
+    cfg = load_config(TINY, [f"loss.kind={kind}", "optim.lr=0", "bf16=false"])
+    model = build_separator(cfg, 384)
+    opt, _ = build_optimizer(model, cfg)
+    mix, target = torch.randn(2, 4000) * 0.1, torch.randn(2, 4000) * 0.05  # [B, T]
+    target[1] = 0.0  # an absent-query example
+    embeddings = torch.nn.functional.normalize(torch.randn(3, 384), dim=-1)  # [N, D]
+    rows = torch.tensor([0, 2])
+    model.eval()  # BatchNorm on running stats: the same output twice
+    with torch.no_grad():
+        expected = waveform_loss(kind, model(mix, embeddings[rows]), target, mix, 30.0)
+    loss, _ = train_step(model, (mix, target, rows), embeddings, opt, cfg, torch.device("cpu"))
+    assert loss == pytest.approx(float(expected), rel=1e-5)
