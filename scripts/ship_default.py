@@ -142,8 +142,8 @@ def provenance(
         first = phases[-1]["steps"][1] if phases else 0
         phases.append(this_phase(run, extra, first, build))
     return {
-        "trained_by": "livesep train --config configs/default.yaml (--resume or init_from for later "
-        "phases); docs/default_model/TRAINING.md",
+        "trained_by": "livesep train --config configs/default.yaml (--resume or init_from "
+        "for later phases); docs/default_model/TRAINING.md",
         "train_config": extra.get("train_config"),
         "steps": step,
         "wall_time_h": round(sum(p["wall_time_h"] or 0.0 for p in phases), 2),
