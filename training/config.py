@@ -106,6 +106,9 @@ class OptimConfig:
     schedule_start: int = 0
 
 
+LOSS_KINDS = ("l1", "snr")  # livesep.training.losses.waveform_loss
+
+
 @dataclass
 class LossConfig:
     """The waveform loss (`livesep.training.losses`)."""
@@ -245,8 +248,10 @@ def _validate(cfg: TrainConfig) -> None:
         raise ConfigError(
             f"config key optim.schedule: {cfg.optim.schedule!r} is not cosine, step or constant"
         )
-    if cfg.loss.kind not in ("l1", "snr"):
-        raise ConfigError(f"config key loss.kind: {cfg.loss.kind!r} is not l1 or snr")
+    if cfg.loss.kind not in LOSS_KINDS:
+        raise ConfigError(
+            f"config key loss.kind: {cfg.loss.kind!r} is not one of {', '.join(LOSS_KINDS)}"
+        )
     if cfg.loss.snr_max_db <= 0:
         raise ConfigError("config key loss.snr_max_db must be > 0")
     if cfg.steps < 1 or cfg.batch_size < 1:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import torch
 
 from livesep.errors import ConfigError
+from livesep.training.config import LOSS_KINDS
 
-__all__ = ["LOSSES", "l1_loss", "snr_loss", "waveform_loss"]
+__all__ = ["l1_loss", "snr_loss", "waveform_loss"]
 
-LOSSES = ("l1", "snr")
 SILENT_DB = -60.0  # a target this far (energy, dB) below its mixture counts as silent
 EPS = 1e-10  # energy floor (float32 waveforms in [-1, 1], a few seconds long)
 
@@ -55,4 +55,4 @@ def waveform_loss(
         return l1_loss(est, target)
     if kind == "snr":
         return snr_loss(est, target, mixture, snr_max_db)
-    raise ConfigError(f"config key loss.kind: {kind!r} is not one of {', '.join(LOSSES)}")
+    raise ConfigError(f"config key loss.kind: {kind!r} is not one of {', '.join(LOSS_KINDS)}")

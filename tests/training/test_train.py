@@ -228,3 +228,10 @@ def test_train_step_optimises_the_configured_loss(kind: str) -> None:
         expected = waveform_loss(kind, model(mix, embeddings[rows]), target, mix, 30.0)
     loss, _ = train_step(model, (mix, target, rows), embeddings, opt, cfg, torch.device("cpu"))
     assert loss == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_unknown_loss_kind_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"loss\.kind: 'l2' is not one of l1, snr"):
+        load_config(TINY, ["loss.kind=l2"])
+    with pytest.raises(ConfigError, match=r"loss\.snr_max_db"):
+        load_config(TINY, ["loss.snr_max_db=0"])
