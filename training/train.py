@@ -241,18 +241,12 @@ def _init_from(
 
     source, extra = load_checkpoint(path)  # weights_only; errors as CheckpointError
     step = int(extra.get("step", 0))
-    if type(source) is not type(distributed.unwrap(model)):
-        raise CheckpointError(
-            f"config key init_from: {path} holds a {type(source).__name__}, "
-            f"not the configured {type(distributed.unwrap(model)).__name__}"
-        )
+    # (step < cfg.steps follows: config validation keeps schedule_start below steps)
     if step != cfg.optim.schedule_start:
         raise ConfigError(
             f"config key init_from: {path} is at step {step}; set optim.schedule_start={step} "
             "so the new schedule starts there"
         )
-    if step >= cfg.steps:
-        raise ConfigError(f"config key steps: {cfg.steps}, but init_from starts at step {step}")
     try:
         model.load_state_dict(source.state_dict())
     except RuntimeError as exc:
