@@ -173,21 +173,26 @@ def load_for_queries(path: str | os.PathLike[str] | None, snap: bool = True) -> 
 
 
 def default_bundle_path() -> Path:
-    """The bundle used when none is named: `$LIVESEP_BUNDLE`, else `models/default/`.
+    """The bundle used when none is named: `$LIVESEP_BUNDLE`, else the default bundle.
 
-    `models/default/` is the bundle shipped in the source tree (an editable install, as the
-    README sets up, finds it next to `core/`).
+    The default bundle is package data: `livesep/models/default/` in an installed wheel,
+    `models/default/` next to `core/` in the source tree (an editable install, as the
+    README sets up).
 
     Raises:
         BundleError: no bundle is there.
     """
     env = os.environ.get("LIVESEP_BUNDLE")
-    path = Path(env) if env else Path(__file__).resolve().parent.parent / "models" / "default"
-    if not (path / MANIFEST).is_file():
-        raise BundleError(
-            f"{path}: no default bundle here; name one with --bundle PATH (or set LIVESEP_BUNDLE)"
-        )
-    return path
+    here = Path(__file__).resolve().parent  # livesep/ installed, core/ in the checkout
+    installed, checkout = here / "models" / "default", here.parent / "models" / "default"
+    candidates = [Path(env)] if env else [installed, checkout]
+    for path in candidates:
+        if (path / MANIFEST).is_file():
+            return path
+    raise BundleError(
+        f"{' or '.join(map(str, candidates))}: no default bundle here; name one with "
+        "--bundle PATH (or set LIVESEP_BUNDLE)"
+    )
 
 
 def load_bundle(path: str | os.PathLike[str], check_graphs: bool = True) -> Bundle:

@@ -381,8 +381,8 @@ class Separator:
             if self.encoder_name == "clap":
                 options["checkpoint"] = getattr(self, "_clap_checkpoint", None)
                 options["tokenizer_dir"] = self._clap_tokenizer
-            elif self.encoder_name == "minilm-onnx" and self.bundle is not None:
-                options["path"] = self.bundle.path
+            elif self.bundle is not None and "text_encoder.onnx" in self.bundle.text_encoder_files:
+                options["path"] = self.bundle.path  # the bundle's own ONNX MiniLM
             self._encoder = EmbeddingCache(get_encoder(self.encoder_name, **options))
         if self._encoder.dim != self.encoder_dim:
             raise BundleError(

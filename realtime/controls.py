@@ -61,8 +61,7 @@ def clean_query(text: str) -> str:
 def default_encoder(bundle: Bundle) -> Any:
     """A torch-free text encoder matching the bundle's encoder, or raise `QueryError`.
 
-    The bundle's own `text_encoder` files first, else the shared MiniLM ONNX export (built
-    once in a subprocess by `livesep.text.ensure_minilm_onnx`).
+    The bundle's own `text_encoder` files first, else the packaged ONNX MiniLM ("minilm").
     """
     from livesep.text import get_encoder  # lazily: only for queries not cached in the bundle
 
@@ -73,7 +72,7 @@ def default_encoder(bundle: Bundle) -> Any:
         )
     if "text_encoder.onnx" in bundle.text_encoder_files:
         return get_encoder("minilm-onnx", path=bundle.path)
-    return get_encoder("minilm-onnx")
+    return get_encoder("minilm")
 
 
 class QueryEncoder:
