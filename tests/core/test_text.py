@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from livesep.errors import BundleError, QueryError
-from livesep.text import EmbeddingCache, TextEncoder, get_encoder, validate_query
-from livesep.text import minilm_onnx
+from livesep.text import EmbeddingCache, TextEncoder, get_encoder, minilm_onnx, validate_query
 
 
 class CountingEncoder:
