@@ -129,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if args.snap_captions is not None:
         from livesep.export.bundle_export import caption_bank
 
-        bank = caption_bank(args.snap_captions, args.encoder)
+        trained = None if args.random_init else Path(args.checkpoint).parent / "embeddings.npz"
+        bank = caption_bank(args.snap_captions, args.encoder, trained)
     bundle = export_bundle(
         model,
         args.out,

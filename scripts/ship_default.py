@@ -189,7 +189,8 @@ def main() -> None:
     torch.set_num_threads(1)
 
     model, extra = load_checkpoint(args.run / "last.pt")
-    bank = caption_bank(args.corpus / "manifest.jsonl")  # as `livesep export --snap-captions`
+    # As `livesep export --snap-captions`: the vectors the run trained on, from its cache.
+    bank = caption_bank(args.corpus / "manifest.jsonl", trained=args.run / "embeddings.npz")
     vectors = np.stack(list(bank.values()))  # [N, D]
     separate, rate = ev.checkpoint_separator(
         args.run / "last.pt", condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)

@@ -198,6 +198,26 @@ def test_cli_snap_captions_builds_the_query_bank(
     assert not (tmp_path / "c").exists()
 
 
+def test_caption_bank_takes_the_vectors_the_run_trained_on(tmp_path: Path) -> None:
+    from livesep.export.bundle_export import caption_bank
+    from livesep.text import get_encoder
+
+    records = [{"split": "train", "captions": ["a dog barking", "rain"]}]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records))
+    trained = np.zeros((2, 384), np.float32)
+    trained[:, 0] = 1.0  # recognisably not MiniLM's
+    cache = tmp_path / "embeddings.npz"
+    np.savez(cache, encoder=np.array("minilm"), texts=np.array(["rain", "x"]), vectors=trained)
+    bank = caption_bank(manifest, "minilm", trained=cache)
+    assert list(bank) == ["a dog barking", "rain"]
+    np.testing.assert_array_equal(bank["rain"], trained[0])  # from the run's cache
+    encoded = get_encoder("minilm").embed(["a dog barking"])[0]
+    np.testing.assert_allclose(bank["a dog barking"], encoded, atol=1e-6)  # not cached
+    np.savez(cache, encoder=np.array("clap"), texts=np.array(["rain"]), vectors=trained[:1])
+    assert caption_bank(manifest, "minilm", trained=cache)["rain"][0] != 1.0  # other space
+
+
 @pytest.mark.slow
 def test_offline_resunet30_bundle(tmp_path: Path) -> None:
     """ResUNet30-family models get offline.onnx (dynamo exporter, dynamic length)."""
