@@ -22,7 +22,7 @@ import os
 import posixpath
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,9 @@ class Bundle:
     query_bank: np.ndarray | None = field(default=None, compare=False)
     query_temperature: float = 0.0
     query_bank_texts: tuple[str, ...] = ()  # the captions of `query_bank`'s rows
+    # cosine below which a query is one the model does not know (`livesep.query`); None:
+    # the host's default
+    familiarity_threshold: float | None = None
 
     @property
     def latency(self) -> int:
@@ -137,39 +140,9 @@ class Bundle:
         """The cached embedding float32[D] of `text`, or None when not cached."""
         return self.embeddings.get(text)
 
-    def condition(self, embedding: np.ndarray) -> np.ndarray:
-        """The embedding float32[D] the model is conditioned on for a query's `embedding`:
-        snapped onto the bundle's training captions when it carries a bank, else as is."""
-        if self.query_bank is None:
-            return np.asarray(embedding, dtype=np.float32)
-        from livesep.text.bank import snap
-
-        return snap(embedding, self.query_bank, self.query_temperature)
-
-    def reading(self, embedding: np.ndarray, top: int = 3) -> list[tuple[str, float]]:
-        """How a query's `embedding` is read: the `top` training captions by snap weight,
-        as (caption, weight 0-1); [] without a bank."""
-        if self.query_bank is None:
-            return []
-        from livesep.text.bank import snap_weights
-
-        w = snap_weights(embedding, self.query_bank, self.query_temperature)  # [N]
-        order = np.argsort(-w)[:top]
-        return [(self.query_bank_texts[i], float(w[i])) for i in order]
-
 
 # ---------------------------------------------------------------------------------------
 # Loading
-
-
-def load_for_queries(path: str | os.PathLike[str] | None, snap: bool = True) -> Bundle:
-    """The bundle at `path` (None: the default one), without its query bank if not `snap`
-    (the hosts then condition on raw query embeddings, for sounds outside the training
-    captions)."""
-    bundle = load_bundle(path if path is not None else default_bundle_path())
-    if snap:
-        return bundle
-    return replace(bundle, query_bank=None, query_temperature=0.0, query_bank_texts=())
 
 
 def default_bundle_path() -> Path:
@@ -359,11 +332,12 @@ def _load_embeddings(root: Path, m: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _load_query_bank(
     root: Path, m: dict[str, Any]
-) -> tuple[np.ndarray | None, float, tuple[str, ...]]:
-    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature"}."""
+) -> tuple[np.ndarray | None, float, tuple[str, ...], float | None]:
+    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature",
+    optional "familiarity_threshold"}."""
     spec = m.get("query_bank")
     if not spec:
-        return None, 0.0, ()
+        return None, 0.0, (), None
     where = root / MANIFEST
     if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
         raise BundleError(f"{where}: 'query_bank' must be {{'file': ..., 'temperature': ...}}")
@@ -371,6 +345,13 @@ def _load_query_bank(
     if isinstance(given, bool) or not isinstance(given, int | float) or not given > 0:
         raise BundleError(f"{where}: query_bank temperature must be > 0, got {given!r}")
     temperature = float(given)
+    threshold = spec.get("familiarity_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not -1.0 <= threshold <= 1.0
+    ):
+        raise BundleError(f"{where}: query_bank familiarity_threshold must be a cosine in [-1, 1]")
     bpath = root / spec["file"]
     try:
         with np.load(bpath, allow_pickle=False) as data:
@@ -385,12 +366,13 @@ def _load_query_bank(
     norms = np.linalg.norm(vectors, axis=1)  # [N]
     if not np.all(np.isfinite(vectors)) or np.abs(norms - 1.0).max() > 1e-3:
         raise BundleError(f"{bpath}: query bank vectors must be finite and unit length")
-    return vectors, temperature, tuple(str(t) for t in texts.tolist())
+    texts_out = tuple(str(t) for t in texts.tolist())
+    return vectors, temperature, texts_out, None if threshold is None else float(threshold)
 
 
 def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
     listed = set(m["files"]) | {MANIFEST}
-    bank, temperature, bank_texts = _load_query_bank(root, m)
+    bank, temperature, bank_texts, threshold = _load_query_bank(root, m)
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     return Bundle(
         path=root,
@@ -414,6 +396,7 @@ def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
         query_bank=bank,
         query_temperature=temperature,
         query_bank_texts=bank_texts,
+        familiarity_threshold=threshold,
     )
 
 
@@ -643,7 +626,8 @@ def describe(bundle: Bundle) -> str:
     if b.query_bank is not None:
         lines.append(
             f"query snap {b.query_bank.shape[0]} training captions, "
-            f"temperature {b.query_temperature:g}"
+            f"temperature {b.query_temperature:g}, familiarity threshold "
+            + (f"{b.familiarity_threshold:g}" if b.familiarity_threshold is not None else "default")
         )
     if b.text_encoder_files:
         lines.append("text encoder files: " + ", ".join(b.text_encoder_files))

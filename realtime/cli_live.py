@@ -1,8 +1,9 @@
 """`livesep live`: separate a live input (or a file, faster than real time) by description.
 
-While it runs, each line on stdin is a command: a query text, or `:mode extract|remove`,
-`:mix W`, `:gain DB`, `:bypass on|off`, `:stats`. `--control-port` accepts the same lines
-over TCP on 127.0.0.1 only.
+While it runs, each line on stdin is a command: a query ("voice, not wind"), or `:mode
+extract|remove`, `:mix W`, `:gain DB`, `:bypass on|off`, `:snap on|off`, `:stats`
+(`livesep.realtime.controls.parse_command`: an unknown `:command` is an error, never a
+query). `--control-port` accepts the same lines over TCP on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from livesep.bundle import load_for_queries
+from livesep.bundle import default_bundle_path
 from livesep.errors import AudioError, LivesepError
+from livesep.realtime.controls import parse_command
 
 HELP = "separate a live audio input by description"
 STATS_EVERY_S = 5.0  # seconds between status lines on stderr
@@ -28,8 +30,17 @@ STATS_EVERY_S = 5.0  # seconds between status lines on stderr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query",
-        required=True,
-        help="the sound to extract or remove ('remove the dog' switches to remove mode)",
+        help="what to play: 'a man speaking', 'voice, not wind', 'everything but the dog'",
+    )
+    parser.add_argument(
+        "--keep", action="append", default=[], metavar="SOUND", help="a sound to keep (repeatable)"
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to remove (repeatable)",
     )
     parser.add_argument("--mode", choices=("extract", "remove"), default="extract")
     parser.add_argument("--bundle", help="model bundle directory (default: the bundled one)")
@@ -56,42 +67,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-file", help="where --input-file's result goes")
 
 
-def apply_command(engine: Any, line: str) -> str:
-    """Apply one control line to the engine; returns a one-line reply."""
-    line = line.strip()
-    if not line:
-        return ""
-    if not line.startswith(":"):
-        engine.set_query(line)
-        return f"query: {line}"
-    word, _, arg = line[1:].partition(" ")
-    arg = arg.strip()
-    if word == "mode":
-        engine.set_mode(arg)
-    elif word == "mix":
-        engine.set_mix(float(arg))
-    elif word == "gain":
-        engine.set_gain_db(float(arg))
-    elif word == "bypass":
-        engine.set_bypass(arg.lower() in ("on", "1", "true", "yes"))
-    elif word == "stats":
-        return json.dumps(engine.stats().to_dict())
-    else:
-        raise LivesepError(f"unknown command :{word} (mode, mix, gain, bypass, stats)")
-    return f"{word}: {arg}"
+def apply_command(engine: Any, line: str) -> list[str]:
+    """Apply one control line to the engine (`parse_command`); returns the reply lines:
+    what was done, then a `warning:` line for each sound the model does not know."""
+    command = parse_command(line)
+    if command is None:
+        return []
+    name, value = command.name, command.value
+    if name == "query":  # read on this (control) thread, so its warnings can be told now
+        request = engine.set_query_blocking(value)
+        return [f"query: {value} ({request.describe()})", *request.warnings()]
+    if name == "stats":
+        return [json.dumps(engine.stats().to_dict())]
+    setter = {
+        "mode": engine.set_mode,
+        "mix": engine.set_mix,
+        "gain": engine.set_gain_db,
+        "bypass": engine.set_bypass,
+        "snap": engine.set_snap,
+    }[name]
+    setter(value)
+    shown = ("on" if value else "off") if isinstance(value, bool) else value
+    return [f"{name}: {shown}"]
 
 
-def _safe_apply(engine: Any, line: str) -> str:
+def _safe_apply(engine: Any, line: str) -> list[str]:
     try:
         return apply_command(engine, line)
     except (LivesepError, ValueError) as exc:
-        return f"error: {exc}"
+        return [f"error: {exc}"]
 
 
 def _stdin_loop(engine: Any) -> None:
     for line in sys.stdin:
-        reply = _safe_apply(engine, line)
-        if reply:
+        for reply in _safe_apply(engine, line):
             print(reply, file=sys.stderr, flush=True)
 
 
@@ -100,8 +109,8 @@ def serve_controls(engine: Any, port: int) -> socketserver.ThreadingTCPServer:
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
-            for raw in self.rfile:
-                reply = _safe_apply(engine, raw.decode("utf-8", "replace"))
+            for raw in self.rfile:  # one reply line per command line
+                reply = " | ".join(_safe_apply(engine, raw.decode("utf-8", "replace")))
                 self.wfile.write((reply + "\n").encode())
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
@@ -114,15 +123,21 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
     from livesep.realtime.engine import Engine
 
     engine = Engine(
-        load_for_queries(args.bundle, snap=not args.no_snap),
+        args.bundle or default_bundle_path(),
         device_rate=device_rate,
         channels=args.channels,
         channel_mode=args.channel_mode,
         worker=args.worker,
         resample_quality=args.resample_quality,
+        snap=not args.no_snap,
     )
     engine.set_mode(args.mode)
-    engine.set_query_blocking(args.query)  # after the mode: "remove the dog" switches it
+    if args.keep or args.remove:
+        request = engine.set_parts(args.keep, args.remove)
+    else:
+        request = engine.set_query_blocking(args.query)
+    for warning in request.warnings():  # before the work
+        print(f"livesep live: {warning}", file=sys.stderr, flush=True)
     engine.set_mix(args.mix)
     engine.set_gain_db(args.gain_db)
     return engine
@@ -172,6 +187,10 @@ def _write_stats(args: argparse.Namespace, stats: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.keep or args.remove) and args.query:
+        raise LivesepError("give --query, or --keep/--remove, not both")
+    if not (args.query or args.keep or args.remove):
+        raise LivesepError("no --query: describe the sound to play (or --keep/--remove)")
     if args.input_file:
         return run_file(args)
     from livesep.realtime.stream import resolve_device, sounddevice

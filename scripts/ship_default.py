@@ -8,7 +8,7 @@
    packages and zero-shot classes: SDR, SDRi, SI-SDR per class, the wrong-query control and
    the ideal-ratio-mask oracle; writes report.json / report.md / PNGs to --report.
    Queries are snapped onto the training captions as the bundle's hosts do
-   (`livesep.text.snap`, temperature SNAP_TEMPERATURE).
+   (`livesep.query.snap`, temperature SNAP_TEMPERATURE).
 2. Exports the bundle with the preset queries' embeddings cached, the training captions'
    embeddings as its query bank, the provenance (corpus
    packages, training config, steps, wall time, machine) and the figures in its manifest.
@@ -32,7 +32,7 @@ import torch
 
 from livesep.export.bundle_export import caption_bank, export_bundle
 from livesep.model import load_checkpoint, save_checkpoint
-from livesep.text import snap
+from livesep.query import snap
 from livesep.training import evaluate as ev
 
 PRESETS = [
