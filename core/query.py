@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from livesep.errors import QueryError
+from livesep.errors import BundleError, QueryError
 from livesep.text.base import validate_query
 
 if TYPE_CHECKING:
@@ -390,7 +390,7 @@ class QueryReader:
         encoder = self.encoder
         vectors = np.asarray(encoder.embed(missing), dtype=np.float32)  # [M, D]
         if vectors.shape != (len(missing), self.dim):
-            raise QueryError(
+            raise BundleError(
                 f"text encoder {getattr(encoder, 'name', '?')!r} gives {vectors.shape[-1]}-d "
                 f"embeddings, the model expects {self.dim}-d"
             )
@@ -403,8 +403,8 @@ class QueryReader:
         """Parse, validate and encode a query (each sound once; later reads are cached).
 
         Raises:
-            QueryError: an empty query, too many sounds, a bad mode, or an encoder whose
-                embeddings do not fit the model.
+            QueryError: an empty query, too many sounds or a bad mode.
+            BundleError: the text encoder's embeddings do not fit the model.
         """
         parts = parse_request(text, mode)
         return self._request(validate_query(text), parts)
