@@ -61,7 +61,7 @@ __all__ = [
 MAX_SOUNDS = 4  # sounds per request = condition rows of one batched step call, padded
 # Largest cosine to the training captions below which a sound is "not known" (cosine
 # units). Measured on known vs unknown phrasings: benchmarks/familiarity_bench.py.
-DEFAULT_FAMILIARITY = 0.5
+DEFAULT_FAMILIARITY = 0.6
 READING_TOP = 3  # training captions shown per sound
 MODES = ("extract", "remove")
 NORM_EPS = 1e-12  # rows shorter than this are left unscaled

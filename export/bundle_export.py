@@ -68,6 +68,7 @@ def export_bundle(
     metrics: Mapping[str, Any] | None = None,
     query_bank: Mapping[str, Any] | None = None,
     snap_temperature: float = 0.05,
+    familiarity_threshold: float | None = None,
     overwrite: bool = False,
     verify: bool = True,
 ) -> Bundle:
@@ -85,7 +86,10 @@ def export_bundle(
         provenance: free-form origin facts (checkpoint, training step...).
         metrics: free-form quality figures.
         query_bank: training caption -> unit-length embedding [D]; the hosts snap every
-            query onto these (`livesep.text.snap`) with `snap_temperature`. None: no bank.
+            query onto these (`livesep.query.snap`) with `snap_temperature`. None: no bank.
+        familiarity_threshold: cosine to the nearest training caption below which the
+            hosts warn that the model does not know a sound (`livesep.query`); None: the
+            hosts' default (`livesep.query.DEFAULT_FAMILIARITY`).
         overwrite: replace an existing `out_dir`.
         verify: check every graph against the torch model first.
 
@@ -138,6 +142,8 @@ def export_bundle(
             write_query_bank(tmp / "query_bank.npz", query_bank)
             files["query_bank.npz"] = tmp / "query_bank.npz"
             manifest["query_bank"] = {"file": "query_bank.npz", "temperature": snap_temperature}
+            if familiarity_threshold is not None:
+                manifest["query_bank"]["familiarity_threshold"] = float(familiarity_threshold)
         return write_bundle(out_dir, manifest, files, overwrite=overwrite)
 
 
