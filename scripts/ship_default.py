@@ -52,6 +52,11 @@ PRESETS = [
 
 
 SNAP_TEMPERATURE = 0.05  # cosine units; benchmarks/RESULTS.md "Query snapping"
+# Cosine to the nearest training caption below which hosts warn "does not know" (measured
+# for the step-37000 bundle, benchmarks/RESULTS.md "Familiarity"); re-measure a new
+# bundle with `benchmarks/familiarity_bench.py --bundle models/default` and pass
+# --familiarity-threshold (a new corpus moves the captions, so the distribution).
+FAMILIARITY_THRESHOLD = 0.6
 
 
 def class_means(report: dict[str, Any], classes: list[str], key: str) -> float:
@@ -185,6 +190,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("models/default"))
     parser.add_argument("--report", type=Path, default=Path("docs/default_model"))
     parser.add_argument("--checkpoints", type=Path, default=Path("models/checkpoints"))
+    parser.add_argument(
+        "--familiarity-threshold", type=float, default=FAMILIARITY_THRESHOLD, metavar="COS"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -214,6 +222,7 @@ def main() -> None:
         metrics=figures,
         query_bank=bank,
         snap_temperature=SNAP_TEMPERATURE,
+        familiarity_threshold=args.familiarity_threshold,
         overwrite=True,
     )
     keep_checkpoints(args.run, args.checkpoints, int(extra["step"]))
