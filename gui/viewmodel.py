@@ -237,14 +237,14 @@ class EngineController(QObject):
             stats = self.last_stats
             self.message.emit(str(stats.to_dict()) if stats is not None else "no stream running")
             return True
-        setter = {
+        setters: dict[str, Callable[[Any], bool]] = {
             "mode": self.set_mode,
             "mix": self.set_mix,
             "gain": self.set_gain_db,
             "bypass": self.set_bypass,
             "snap": self.set_snap,
-        }[command.name]
-        done = setter(command.value)
+        }
+        done = setters[command.name](command.value)
         self.controls_changed.emit()
         return done
 
