@@ -53,9 +53,9 @@ PRESETS = [
 
 SNAP_TEMPERATURE = 0.05  # cosine units; benchmarks/RESULTS.md "Query snapping"
 # Cosine to the nearest training caption below which hosts warn "does not know" (measured
-# for the step-37000 bundle, benchmarks/RESULTS.md "Familiarity"); re-measure a new
-# bundle with `benchmarks/familiarity_bench.py --bundle models/default` and pass
-# --familiarity-threshold (a new corpus moves the captions, so the distribution).
+# for the step-37000 bundle, benchmarks/RESULTS.md "Queries that mean what they say");
+# re-measure a new bundle with `benchmarks/familiarity_bench.py --bundle models/default`
+# and pass --familiarity-threshold (a new corpus moves the captions, so the distribution).
 FAMILIARITY_THRESHOLD = 0.6
 
 
