@@ -24,7 +24,8 @@ first: keep). "everything but X" / "all except X" remove X from the mixture. At 
 A sound whose familiarity is below the bundle's threshold (`familiarity_threshold` in the
 manifest's `query_bank`, else `DEFAULT_FAMILIARITY`, measured in benchmarks/RESULTS.md
 "Queries that mean what they say") is one the model does not know: `Request.warnings()`
-says so, naming the nearest known sounds. A bundle without a query bank has no readings and never warns.
+says so, naming the nearest known sounds. A bundle without a query bank has no readings
+and never warns.
 
 numpy only; the text encoder is built on first use (`default_encoder`).
 """
