@@ -119,7 +119,7 @@ class BuildReport:
 
 # -- collecting items -------------------------------------------------------------------
 def _collect_deb(source: DebSource, store: PackageStore, report: BuildReport) -> list[Item]:
-    unpacked = store.unpack(source.name, source.archive, source.archive_prefix)
+    unpacked = store.unpack(source.name, source.archive, source.archive_prefix, source.extra)
     items, used = [], 0
     for rel in unpacked.files:
         rule = classify(source, rel)
