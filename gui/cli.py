@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from livesep.commands.bundle import add_expect_digest
 from livesep.errors import LivesepError
 
 HELP = "desktop application: pick devices and a bundle, type a query, hear it separated"
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--screenshot", help="save a PNG of the window, then exit (needs --quit-after)"
     )
     parser.add_argument("--quit-after", type=float, help="exit after this many seconds")
+    add_expect_digest(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
             query=args.query,
             input_file=args.input_file,
             settings=args.settings,
+            expect_digest=args.expect_digest,
             screenshot=args.screenshot,
             quit_after=args.quit_after,
         )

@@ -14,7 +14,9 @@ state beyond the step counter, and `--resume` is exact with any number of worker
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ import soxr
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from livesep.atomic import write_bytes
 from livesep.errors import AudioError, ConfigError
 from livesep.training.config import DataConfig, MixConfig
 from livesep.training.mixing import (
@@ -232,11 +235,7 @@ def caption_embeddings(
     Returns:
         float32 [N, D], row i the embedding of texts[i].
     """
-    cached: dict[str, np.ndarray] = {}
-    if cache_path is not None and Path(cache_path).is_file():
-        with np.load(cache_path) as data:
-            if str(data["encoder"]) == encoder_name:
-                cached = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+    cached = read_caption_cache(cache_path, encoder_name)
     missing = [t for t in dict.fromkeys(texts) if t not in cached]
     if missing:
         from livesep.text import get_encoder
@@ -248,16 +247,41 @@ def caption_embeddings(
     return np.stack([cached[t] for t in texts]).astype(np.float32)
 
 
+def read_caption_cache(
+    path: str | Path | None, encoder_name: str
+) -> dict[str, np.ndarray]:
+    """The caption -> embedding [D] table of a run's `embeddings.npz` ({} when absent or
+    from another encoder). Read without pickle: object arrays are refused.
+
+    Raises:
+        ConfigError: the file is not such a cache (one line naming it).
+    """
+    if path is None or not Path(path).is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["encoder"]) != encoder_name:
+                return {}
+            texts, vectors = data["texts"], np.asarray(data["vectors"], np.float32)
+            if texts.ndim != 1 or vectors.ndim != 2 or len(texts) != len(vectors):
+                raise ValueError("texts [N] and vectors [N, D] expected")
+            return dict(zip((str(t) for t in texts.tolist()), vectors, strict=True))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ConfigError(
+            f"{path}: not a caption embedding cache ({str(exc).splitlines()[0][:120]}); "
+            "delete it to rebuild"
+        ) from None
+
+
 def _save_embeddings(path: Path, encoder_name: str, table: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    buffer = io.BytesIO()
     np.savez(
-        tmp,
+        buffer,
         encoder=np.array(encoder_name),
         texts=np.array(list(table)),
         vectors=np.stack(list(table.values())),
     )
-    tmp.replace(path)
+    write_bytes(path, buffer.getvalue())
 
 
 def build_caption_table(
