@@ -248,7 +248,8 @@ class AtomicWriter:
         if block.shape[-1]:
             try:
                 self._file.write(np.ascontiguousarray(block.T))  # [n, C]
-            except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+            # soundfile asserts the frame count after a short write (EFBIG, ENOSPC)
+            except (sf.LibsndfileError, RuntimeError, OSError, AssertionError) as exc:
                 raise self._write_error(exc) from None
             self.frames += block.shape[-1]
 
@@ -261,7 +262,8 @@ class AtomicWriter:
         self._atomic.abort()
         if isinstance(exc, OSError):
             return AudioError(os_error_message(self.path, exc))
-        return AudioError(f"{self.path}: cannot write ({_reason(exc)}; disk full?)")
+        reason = _reason(exc) if str(exc) else "short write: disk full or file size limit"
+        return AudioError(f"{self.path}: cannot write ({reason})")
 
     def close_temp(self) -> None:
         """Finish the temp file (header, flush) without renaming it."""

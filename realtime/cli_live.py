@@ -15,11 +15,12 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from livesep.atomic import write_text
+from livesep.atomic import clean_stale_temps, write_text
 from livesep.bundle import load_for_queries
 from livesep.commands.bundle import add_expect_digest
 from livesep.errors import AudioError, LivesepError
@@ -145,6 +146,7 @@ def run_file(args: argparse.Namespace) -> int:
     if not args.output_file:
         raise AudioError("--input-file needs --output-file")
     check_output(args.output_file, args.overwrite, protect=[args.input_file])
+    clean_stale_temps(Path(args.output_file).parent)  # what a killed run left
     audio_cf, rate = read_audio(args.input_file)  # [C, T], validated (rate, NaN/Inf, empty)
     audio = np.ascontiguousarray(audio_cf.T)  # [T, C]
     args.channels = audio.shape[1]

@@ -25,7 +25,7 @@ from typing import Any
 
 import soundfile as sf
 
-from livesep.audio import same_file
+from livesep.atomic import clean_stale_temps
 from livesep.bundle import load_for_queries
 from livesep.commands.bundle import add_expect_digest
 from livesep.errors import LivesepError
@@ -148,23 +148,31 @@ def check_plan(jobs: list[Job]) -> None:
     Raises:
         LivesepError: naming the two jobs and the file.
     """
-    outputs: list[tuple[int, Path]] = []
+    writers: dict[object, int] = {}  # file identity -> the job writing it
     for i, job in enumerate(jobs, start=1):
         for out in job.outputs:
-            for j, other in outputs:
-                if same_file(out, other):
-                    raise LivesepError(
-                        f"jobs {j} and {i} both write {printable(str(out))}; give each its own "
-                        "output"
-                    )
-            outputs.append((i, out))
-    for i, job in enumerate(jobs, start=1):
-        for j, out in outputs:
-            if j != i and same_file(out, job.input):
+            j = writers.setdefault(_identity(out), i)
+            if j != i or job.outputs.count(out) > 1:
                 raise LivesepError(
-                    f"job {j} writes {printable(str(out))}, which is job {i}'s input; write "
-                    "the outputs elsewhere"
+                    f"jobs {j} and {i} both write {printable(str(out))}; give each its own "
+                    "output"
                 )
+    for i, job in enumerate(jobs, start=1):
+        j = writers.get(_identity(job.input), i)
+        if j != i:
+            raise LivesepError(
+                f"job {j} writes {printable(str(job.input))}, which is job {i}'s input; "
+                "write the outputs elsewhere"
+            )
+
+
+def _identity(path: Path) -> object:
+    """What names one file: (device, inode) when it exists (links, case), else its path."""
+    try:
+        st = path.stat()
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return str(path.resolve())
 
 
 def _format(pattern: str, stem: str, query: str) -> Path:
@@ -223,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         jobs = jobs_from_args(args)
     check_plan(jobs)
+    for folder in {out.parent for job in jobs for out in job.outputs}:
+        clean_stale_temps(folder)  # what a killed run left (SIGKILL cannot be caught)
     if args.expect_digest and args.checkpoint:
         raise LivesepError("--expect-digest pins a bundle; it does not apply to --checkpoint")
     bundle = (
