@@ -18,7 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--input-file", help="play this file through the engine instead of an input device"
     )
-    parser.add_argument("--settings", help="settings ini file (else the per-user store)")
+    parser.add_argument(
+        "--settings",
+        help="settings ini file (else ~/.config/livesep/livesep-gui.ini); read as plain text, "
+        "never unpickled",
+    )
     parser.add_argument(
         "--screenshot", help="save a PNG of the window, then exit (needs --quit-after)"
     )
