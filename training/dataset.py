@@ -28,7 +28,7 @@ import soxr
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from livesep.atomic import write_bytes
+from livesep.atomic import atomic_path, write_bytes, write_text
 from livesep.errors import AudioError, ConfigError
 from livesep.training.config import DataConfig, MixConfig
 from livesep.training.mixing import (
@@ -196,10 +196,14 @@ def _read_cache(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     if cache is None or not (cache[0].is_file() and cache[1].is_file()):
         return None, None
-    index = json.loads(cache[1].read_text())
-    if index.get("paths") != _clip_key(clips):
-        return None, None  # the manifest changed: rebuild
-    return np.load(cache[0], mmap_mode="r"), np.asarray(index["offsets"], dtype=np.int64)
+    try:
+        index = json.loads(cache[1].read_text())
+        if not isinstance(index, dict) or index.get("paths") != _clip_key(clips):
+            return None, None  # the manifest changed: rebuild
+        flat = np.load(cache[0], mmap_mode="r", allow_pickle=False)
+        return flat, np.asarray(index["offsets"], dtype=np.int64)
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable cache: rebuild it
+        return None, None
 
 
 def _write_cache(
@@ -208,13 +212,9 @@ def _write_cache(
     if cache is None:
         return
     npy, meta = cache
-    npy.parent.mkdir(parents=True, exist_ok=True)
-    tmp = npy.with_name(npy.name + ".tmp.npy")
-    np.save(tmp, flat)
-    tmp.replace(npy)
-    tmp_meta = meta.with_suffix(".json.tmp")
-    tmp_meta.write_text(json.dumps({"paths": _clip_key(clips), "offsets": offsets.tolist()}))
-    tmp_meta.replace(meta)
+    with atomic_path(npy) as tmp, open(tmp, "wb") as f:
+        np.save(f, flat)
+    write_text(meta, json.dumps({"paths": _clip_key(clips), "offsets": offsets.tolist()}))
 
 
 @dataclass
