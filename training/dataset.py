@@ -125,10 +125,26 @@ class Corpus:
     audio: list[np.ndarray]  # float16 [T_i] per clip (views into one array)
     # split -> class -> indices into `clips`
     by_split: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    _weights: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)
 
     def classes(self, split: str) -> list[str]:
         """Sorted class names present in a split."""
         return sorted(self.by_split.get(split, {}))
+
+    def class_weights(self, split: str, power: float) -> np.ndarray:
+        """float64 [C] over `classes(split)`: (seconds of audio) ** power, summing to 1."""
+        key = (split, power)
+        cached = self._weights.get(key)
+        if cached is None:
+            seconds = np.array(
+                [
+                    sum(self.audio[i].size for i in self.by_split[split][c]) / self.sample_rate
+                    for c in self.classes(split)
+                ]
+            )  # [C]
+            w = np.power(np.maximum(seconds, 1e-3), power)  # [C]
+            cached = self._weights[key] = w / w.sum()
+        return cached
 
     def captions(self, split: str, cls: str) -> list[str]:
         """Unique captions of a class's clips in a split, in first-seen order."""
@@ -247,9 +263,7 @@ def caption_embeddings(
     return np.stack([cached[t] for t in texts]).astype(np.float32)
 
 
-def read_caption_cache(
-    path: str | Path | None, encoder_name: str
-) -> dict[str, np.ndarray]:
+def read_caption_cache(path: str | Path | None, encoder_name: str) -> dict[str, np.ndarray]:
     """The caption -> embedding [D] table of a run's `embeddings.npz` ({} when absent or
     from another encoder). Read without pickle: object arrays are refused.
 
@@ -373,7 +387,12 @@ def make_training_example(
     no answer: the model has to read the query.
     """
     classes = corpus.classes("train")
-    cls = classes[int(rng.integers(len(classes)))]
+    if mix.class_power:
+        cls = classes[
+            int(rng.choice(len(classes), p=corpus.class_weights("train", mix.class_power)))
+        ]
+    else:
+        cls = classes[int(rng.integers(len(classes)))]  # the same draws as phases 1-6
     target = _draw_source(corpus, cls, length, mix, rng)
     k = int(rng.integers(mix.interferers_min, mix.interferers_max + 1))
     interferer_classes = _pick_others(classes, cls, k, rng)
