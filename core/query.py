@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from livesep.errors import BundleError, QueryError
+from livesep.terminal import printable
 from livesep.text.base import validate_query
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ MAX_SOUNDS = 4  # sounds per request = condition rows of one batched step call, 
 # units). Measured on known vs unknown phrasings: benchmarks/familiarity_bench.py.
 DEFAULT_FAMILIARITY = 0.6
 READING_TOP = 3  # training captions shown per sound
+TEXT_SHOWN = 200  # characters of a query shown in a warning or a description
 MODES = ("extract", "remove")
 NORM_EPS = 1e-12  # rows shorter than this are left unscaled
 
@@ -225,17 +227,18 @@ class Sound:
     known: bool = True  # familiarity >= the bundle's threshold (True without a bank)
 
     def nearest(self) -> str:
-        """The reading as text: 'a marimba (10%), a drum kit (6%)'."""
-        return ", ".join(f"{text} ({100 * w:.0f}%)" for text, w, _ in self.reading)
+        """The reading as text: 'a marimba (10%), a drum kit (6%)' (safe to print)."""
+        return printable(", ".join(f"{text} ({100 * w:.0f}%)" for text, w, _ in self.reading))
 
     def warning(self) -> str | None:
-        """A one-line 'warning: ... does not know ...' when the sound is not known."""
+        """A one-line 'warning: ... does not know ...' when the sound is not known (safe to
+        print: escapes stripped, the query capped at `TEXT_SHOWN` characters)."""
         if self.known:
             return None
-        near = ", ".join(f'"{text}" ({cos:.2f})' for text, _, cos in self.reading)
+        near = ", ".join(f'"{printable(text)}" ({cos:.2f})' for text, _, cos in self.reading)
         return (
-            f'warning: the model does not know "{self.text}" (closest training caption '
-            f"{self.familiarity:.2f} in cosine); nearest known sounds: {near}"
+            f'warning: the model does not know "{printable(self.text, TEXT_SHOWN)}" (closest '
+            f"training caption {self.familiarity:.2f} in cosine); nearest known sounds: {near}"
         )
 
 
@@ -288,11 +291,11 @@ class Request:
         return [w for s in self.sounds if (w := s.warning()) is not None]
 
     def describe(self) -> str:
-        """'keep: a dog; remove: wind' (the request as the hosts run it)."""
+        """'keep: a dog; remove: wind' (the request as the hosts run it; safe to print)."""
         parts = []
         for label, group in (("keep", self.keep), ("remove", self.remove)):
             if group:
-                parts.append(f"{label}: " + ", ".join(s.text for s in group))
+                parts.append(f"{label}: " + ", ".join(printable(s.text, TEXT_SHOWN) for s in group))
         return "; ".join(parts)
 
 

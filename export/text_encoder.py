@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from livesep.atomic import temp_dir_beside
 from livesep.errors import LivesepError
 from livesep.text.minilm import MINILM_MAX_TOKENS, load_sentence_transformer, minilm_model_dir
 
@@ -121,8 +122,9 @@ def export_bert_encoder(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as tmp:
-        tmp_dir = Path(tmp)
+    # A livesep temp folder: a killed export leaves nothing the next write would not remove.
+    tmp_dir = temp_dir_beside(out / ONNX_FILE)
+    try:
         export_encoder_graph(bert, tmp_dir / ONNX_FILE)
         if int8:
             quantize_int8(tmp_dir / ONNX_FILE)
@@ -131,6 +133,8 @@ def export_bert_encoder(
         for name in (ONNX_FILE, TOKENIZER_FILE):
             os.replace(tmp_dir / name, out / name)
             written.append(out / name)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
     return written
 
 

@@ -7,9 +7,10 @@ bundle manifest (their arrangement persists through QMainWindow.saveState).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
-from PyQt6.QtCore import QByteArray, QSettings, Qt
+from PyQt6.QtCore import QByteArray, Qt
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -23,12 +24,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from livesep.errors import LivesepError
 from livesep.gui.audio_panel import AudioPanel
 from livesep.gui.bundle_panel import BundlePanel, ManifestView
 from livesep.gui.devices import DeviceInfo, list_devices
 from livesep.gui.meters import FLOOR_DB, LevelMeter
 from livesep.gui.query_panel import QueryPanel
-from livesep.gui.settings import GuiState, restore_state, save_state
+from livesep.gui.settings import GuiState, SettingsFile, restore_state, save_state
 from livesep.gui.spectrogram import ScrollingSpectrogram
 from livesep.gui.stats_panel import StatsPanel
 from livesep.gui.viewmodel import EngineController, Levels
@@ -44,7 +46,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         controller: EngineController,
-        settings: QSettings,
+        settings: SettingsFile,
         device_lister: Callable[..., list[DeviceInfo]] = list_devices,
     ) -> None:
         super().__init__()
@@ -204,10 +206,12 @@ class MainWindow(QMainWindow):
         )
 
     def save(self) -> None:
-        save_state(self.settings, self.current_state())
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.sync()
+        self.settings.set_value("window/geometry", bytes(self.saveGeometry().data()))
+        self.settings.set_value("window/state", bytes(self.saveState().data()))
+        try:
+            save_state(self.settings, self.current_state())  # writes the file
+        except LivesepError as exc:  # e.g. a full disk: the window still closes
+            print(f"livesep gui: settings not saved: {exc}", file=sys.stderr)
 
     def restore(self) -> None:
         """Apply the saved state to the widgets and the controller (no stream is started)."""
@@ -217,9 +221,9 @@ class MainWindow(QMainWindow):
             ("window/geometry", self.restoreGeometry),
             ("window/state", self.restoreState),
         ):
-            blob = self.settings.value(key)
-            if isinstance(blob, QByteArray):
-                method(blob)
+            blob = self.settings.blob(key)
+            if blob is not None:
+                method(QByteArray(blob))
 
     def apply_state(self, s: GuiState) -> None:
         self.audio_panel.set_devices(self.device_lister(), s.input_device, s.output_device)

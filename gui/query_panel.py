@@ -40,6 +40,7 @@ class QueryPanel(QWidget):
         layout.addLayout(self._build_query_row())
         self.warning_label = QLabel("")  # what the model does not know of the query
         self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)  # a query is never markup
         self.warning_label.setStyleSheet("color: #b35900;")
         self.warning_label.setVisible(False)
         layout.addWidget(self.warning_label)

@@ -109,6 +109,7 @@ class EngineController(QObject):
         self.last_error: str | None = None
         self.last_stats: Any = None
         self.polls = 0
+        self.expect_digest: str | None = None  # every bundle loaded must have this digest
         self._monitor_pos = 0
         self._last_audio_time = 0.0
         self._engine_error: str | None = None
@@ -125,7 +126,7 @@ class EngineController(QObject):
         A running stream is stopped (its engine belongs to the old bundle).
         """
         try:
-            bundle = load_bundle(path)
+            bundle = load_bundle(path, expect_digest=self.expect_digest)
         except LivesepError as exc:
             self._fail(f"bundle not loaded: {exc}")
             return False

@@ -41,6 +41,7 @@ from livesep.bundle import Bundle, load_bundle
 from livesep.errors import LivesepError
 from livesep.query import MAX_SOUNDS, MODES, QueryReader, Request, default_encoder, parse_request
 from livesep.realtime.controls import Control, ControlQueue, QueryEncoder
+from livesep.realtime.guard import InputGuard, OutputLimiter
 from livesep.realtime.resample import StreamResampler, worst_shortfall
 from livesep.realtime.ring import Ring, TimedRing
 from livesep.realtime.stats import EngineStats, TimingWindow, peak_dbfs
@@ -243,6 +244,8 @@ class Engine:
         self._late_hops = 0
         self._resyncs = -1  # the first plan is not a resync
         self._hops = 0
+        self._in_guard = InputGuard()  # non-finite / out-of-range input, cleaned and counted
+        self._limiter = OutputLimiter(self.device_rate)  # nothing above 0 dBFS leaves
         self._reset_chain()
 
     def _reset_chain(self) -> None:
@@ -546,7 +549,9 @@ class Engine:
         self, indata: np.ndarray, outdata: np.ndarray, frames: int, t: Any, status: Any
     ) -> None:
         # NB: runs on PortAudio's thread. Only copies into preallocated buffers and int
-        # counters; no allocation of arrays, no logging, no waiting.
+        # counters; no allocation of arrays, no logging, no waiting. (The guards allocate
+        # only on a block holding bad samples.)
+        indata = self._in_guard.clean(indata)
         if status:
             self._count_flags(status)
         self._callbacks += 1
@@ -560,6 +565,7 @@ class Engine:
         valid = self._out_ring.read_timed(outdata)
         if valid < frames:
             self._fill_fallback(outdata, valid, frames)
+        self._limiter.process(outdata)
         self._mon_in.force_write(indata)
         self._mon_out.force_write(outdata)
         if not self.inline:
@@ -735,6 +741,10 @@ class Engine:
             gain_db=self._gain_db,
             bypass=self._bypass,
             error=self._error,
+            input_nonfinite=self._in_guard.nonfinite,
+            input_clipped=self._in_guard.clipped,
+            output_nonfinite=self._limiter.nonfinite,
+            limited_frames=self._limiter.limited_frames,
         )
 
     _device_latency: tuple[float, float] = (0.0, 0.0)

@@ -43,6 +43,10 @@ class EngineStats:
     gain_db: float
     bypass: bool
     error: str | None  # last error of a background task (query encoding), or None
+    input_nonfinite: int = 0  # NaN/Inf input samples replaced with 0 (`realtime.guard`)
+    input_clipped: int = 0  # input samples beyond +-4 (+12 dBFS) clipped
+    output_nonfinite: int = 0  # non-finite output samples replaced with 0
+    limited_frames: int = 0  # output frames the 0 dBFS limiter turned down
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict

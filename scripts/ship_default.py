@@ -13,17 +13,17 @@
    embeddings as its query bank, the provenance (corpus
    packages, training config, steps, wall time, machine) and the figures in its manifest.
 3. Keeps what a later session needs to continue: the model weights (weights_only) under
-   models/checkpoints/, and the full training state (optimizer, RNG) xz-compressed there.
+   models/checkpoints/default.pt. No optimizer state goes into git (it tripled each
+   re-ship's weight); a later phase starts from these weights with a fresh optimizer
+   (`init_from=models/checkpoints/default.pt optim.schedule_start=STEP`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import os
 import platform
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -175,11 +175,6 @@ def keep_checkpoints(run: Path, dest: Path, step: int) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     model, extra = load_checkpoint(run / "last.pt")
     save_checkpoint(dest / "default.pt", model, step=step, train_config=extra["train_config"])
-    with (
-        (run / "last.pt").open("rb") as src,
-        lzma.open(dest / "default-train-state.pt.xz", "wb") as out,
-    ):
-        shutil.copyfileobj(src, out)
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ the wind: `livesep.query`); --keep/--remove name the sounds of one request witho
 parsing. Every (input, queries) pair is a job; the model and text encoder are loaded once for all
 jobs. A failing job is reported on one line and the others go on; the exit status is 1 if
 any job failed. Outputs are written atomically and never replace the input (nor an
-existing file without --overwrite).
+existing file without --overwrite). The plan is checked before any work: no job may write
+another job's input, and no two outputs may be the same file.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from typing import Any
 
 import soundfile as sf
 
-from livesep.bundle import default_bundle_path
+from livesep.atomic import clean_stale_temps
+from livesep.bundle import default_bundle_path, load_bundle
+from livesep.commands.bundle import add_expect_digest
 from livesep.errors import LivesepError
-from livesep.query import Request
+from livesep.query import TEXT_SHOWN, Request
 from livesep.separate import MODES, Separator
+from livesep.terminal import printable
 
 HELP = "separate files by text query (offline, any length, constant memory)"
 NAME_PATTERN = "{stem}.{query}{ext}"  # --out-dir naming; remove mode prefixes "without-"
@@ -99,6 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder with RoBERTa's vocab.json + merges.txt for CLAP "
         "(default: roberta-base from the local Hugging Face cache)",
     )
+    add_expect_digest(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -110,10 +115,24 @@ def slug(query: str) -> str:
     return text[:SLUG_MAX].rstrip("-") or "query"
 
 
-def output_name(input: Path, query: str, mode: str, out_dir: Path) -> Path:
+def slugs(queries: list[str]) -> list[str]:
+    """One distinct slug per query: a repeated slug gets -2, -3, ... ("!!" and "??" both
+    slug to "query": "query", "query-2")."""
+    out: list[str] = []
+    for query in queries:
+        base = name = slug(query)
+        n = 1
+        while name in out:
+            n += 1
+            name = f"{base}-{n}"
+        out.append(name)
+    return out
+
+
+def output_name(input: Path, query_slug: str, mode: str, out_dir: Path) -> Path:
     """`{stem}.{query-slug}{ext}` in `out_dir` ("without-{slug}" in remove mode)."""
     ext = input.suffix.lower() if input.suffix.lower() in KEEP_EXTENSIONS else ".wav"
-    name = slug(query) if mode == "extract" else f"without-{slug(query)}"
+    name = query_slug if mode == "extract" else f"without-{query_slug}"
     return out_dir / NAME_PATTERN.format(stem=input.stem, query=name, ext=ext)
 
 
@@ -148,15 +167,52 @@ def jobs_from_args_queries(args: argparse.Namespace, queries: list[str]) -> list
     if args.output and len(args.inputs) > 1 and "{stem}" not in args.output:
         raise LivesepError(f"-o {args.output}: several inputs need {{stem}} in the pattern")
     jobs = []
+    names = slugs(queries)  # one distinct file name per query
     for name in args.inputs:
         src = Path(name)
         if args.output:
-            outs = [_format(args.output, src.stem, slug(q)) for q in queries]
+            outs = [_format(args.output, src.stem, q) for q in names]
         else:
             out_dir = Path(args.out_dir) if args.out_dir else src.parent
-            outs = [output_name(src, q, args.mode, out_dir) for q in queries]
+            outs = [output_name(src, q, args.mode, out_dir) for q in names]
         jobs.append(Job(src, list(queries), outs, args.mode))
     return jobs
+
+
+def check_plan(jobs: list[Job]) -> None:
+    """Refuse a plan where a job writes another job's input or two outputs coincide.
+
+    Checked before any work, so a batch never processes a file an earlier job replaced,
+    and no output silently replaces another.
+
+    Raises:
+        LivesepError: naming the two jobs and the file.
+    """
+    writers: dict[object, int] = {}  # file identity -> the job writing it
+    for i, job in enumerate(jobs, start=1):
+        for out in job.outputs:
+            j = writers.setdefault(_identity(out), i)
+            if j != i or job.outputs.count(out) > 1:
+                raise LivesepError(
+                    f"jobs {j} and {i} both write {printable(str(out))}; give each its own "
+                    "output"
+                )
+    for i, job in enumerate(jobs, start=1):
+        j = writers.get(_identity(job.input), i)
+        if j != i:
+            raise LivesepError(
+                f"job {j} writes {printable(str(job.input))}, which is job {i}'s input; "
+                "write the outputs elsewhere"
+            )
+
+
+def _identity(path: Path) -> object:
+    """What names one file: (device, inode) when it exists (links, case), else its path."""
+    try:
+        st = path.stat()
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return str(path.resolve())
 
 
 def _format(pattern: str, stem: str, query: str) -> Path:
@@ -191,7 +247,8 @@ def jobs_from_csv(path: Path, default_mode: str, out_dir: str | None) -> list[Jo
         if row.get("output"):
             out = base / row["output"].strip()
         else:
-            out = output_name(src, query, mode, base / out_dir if out_dir else src.parent)
+            folder = base / out_dir if out_dir else src.parent
+            out = output_name(src, slug(query), mode, folder)
         jobs.append(Job(src, [query], [out], mode))
     return jobs
 
@@ -213,8 +270,18 @@ def run(args: argparse.Namespace) -> int:
         jobs = jobs_from_csv(Path(args.batch), args.mode, args.out_dir)
     else:
         jobs = jobs_from_args(args)
+    check_plan(jobs)
+    for folder in {out.parent for job in jobs for out in job.outputs}:
+        clean_stale_temps(folder)  # what a killed run left (SIGKILL cannot be caught)
+    if args.expect_digest and args.checkpoint:
+        raise LivesepError("--expect-digest pins a bundle; it does not apply to --checkpoint")
+    bundle = (
+        None
+        if args.checkpoint
+        else load_bundle(args.bundle or default_bundle_path(), expect_digest=args.expect_digest)
+    )
     separator = Separator(
-        bundle=None if args.checkpoint else (args.bundle or default_bundle_path()),
+        bundle=bundle,
         checkpoint=args.checkpoint,
         clap_checkpoint=args.clap_checkpoint,
         clap_tokenizer=args.clap_tokenizer,
@@ -244,12 +311,14 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
                     overwrite=overwrite,
                     progress=_advance(bar, rate),
                 )
-            except (LivesepError, OSError) as exc:  # OSError: disk full, permissions, ...
+            except (LivesepError, OSError) as exc:  # OSError: permissions, ...
                 failed += 1
-                bar.write(f"livesep separate: job {i} failed: {exc}", file=sys.stderr)
+                bar.write(
+                    f"livesep separate: job {i} failed: {printable(str(exc))}", file=sys.stderr
+                )
                 continue
             for path in written:
-                bar.write(f"wrote {path}", file=sys.stdout)
+                bar.write(f"wrote {printable(str(path))}", file=sys.stdout)
     if failed:
         print(f"livesep separate: {failed} of {len(jobs)} jobs failed", file=sys.stderr)
     return 1 if failed else 0
@@ -281,15 +350,14 @@ def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[A
                 continue
             requests[key] = request
             for warning in request.warnings():  # always: a wrong sound is worse than noise
-                print(f"livesep separate: {warning}", file=sys.stderr)
+                print(f"livesep separate: {warning}", file=sys.stderr)  # printable already
             if quiet:
                 continue
             for sound in request.sounds:
                 role = "" if len(request.sounds) == 1 else " (keep)" if sound.keep else " (remove)"
                 if sound.reading:
-                    print(
-                        f'query "{sound.text}"{role} reads as: {sound.nearest()}', file=sys.stderr
-                    )
+                    shown = printable(sound.text, TEXT_SHOWN)
+                    print(f'query "{shown}"{role} reads as: {sound.nearest()}', file=sys.stderr)
     return requests
 
 

@@ -197,7 +197,7 @@ def test_start_without_devices_or_bundle_is_an_error_not_a_crash(make_window, bu
     assert not w.start_stream() and "no model bundle" in w.error_box.text()
     w.controller.load_bundle(bundle.path)
     w.audio_panel.file_edit.setText(str(bundle.path / "missing.wav"))
-    assert not w.start_stream() and "cannot read audio" in w.error_box.text()
+    assert not w.start_stream() and "file not found" in w.error_box.text()
     assert not w.controller.running and w.audio_panel.start_button.text() == "Start"
 
 
