@@ -7,7 +7,7 @@ caption, the validation captions of training/corpus_sources.py and the free-phra
 queries of benchmarks/queries/free_phrasing.json):
 
 - the cosine between the two encoders' vectors of each text;
-- for each query that is not a bank caption: whether snapping (`livesep.text.snap`) picks
+- for each query that is not a bank caption: whether snapping (`livesep.query.snap`) picks
   the same top caption and the same class with the int8 query on an int8 bank (what the
   hosts do) as with the float query on a float bank (what the model was trained for), and
   the cosine between the two conditioning vectors the model receives;
@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from livesep.bundle import default_bundle_path, load_bundle
+from livesep.query import snap, snap_weights
 from livesep.text import get_encoder
-from livesep.text.bank import snap, snap_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 FREE = ROOT / "benchmarks" / "queries" / "free_phrasing.json"

@@ -2,12 +2,12 @@
 
 Arrays are float32 [C, T] (channels first) everywhere in livesep; soundfile's [T, C] is
 converted at this boundary. Every problem with a file is an `AudioError` naming the file
-and the cause: missing, not audio, empty, NaN/Inf samples, sample rate below 8 kHz, an
-output that exists (without overwrite) or that is the input.
+and the cause: missing, not audio, empty, NaN/Inf samples, a sample rate outside 8-768 kHz,
+more than 64 channels, an output that exists (without overwrite) or that is the input.
 
-Writes go to a temporary file in the output's directory and are renamed over the target
-only when complete (`os.replace` is atomic on one filesystem), so a failed or interrupted
-run never leaves a half-written file.
+Writes go through `livesep.atomic` (a temporary file in the output's folder, renamed over
+the target only when complete), so a failed or interrupted run never leaves a half-written
+file, and a full disk is a one-line `AudioError`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from livesep.atomic import AtomicFile, check_target, os_error_message
 from livesep.errors import AudioError
-from livesep.fsmode import temp_file
 
 MIN_SAMPLE_RATE = 8000  # Hz; below this speech and most sounds are unusable
+MAX_SAMPLE_RATE = 768000  # Hz; the highest rate audio interfaces offer (a header claiming
+# more is garbage, and resampling it would ask for absurd buffers)
+MAX_CHANNELS = 64  # channels per file; more is a corrupt header, not a recording
 READ_BLOCK = 65536  # frames per block when streaming a file (~1.5 s at 44.1 kHz)
 RESAMPLE_QUALITY = "HQ"  # soxr "high quality": 20-bit precision, linear phase
 # Output sample format per container: float WAV keeps separated signals that exceed full
@@ -39,11 +42,21 @@ _FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "oga": "OGG", "mp3": "MP
 
 
 def check_rate(sample_rate: int, where: str) -> None:
-    """Raise AudioError unless `sample_rate` >= MIN_SAMPLE_RATE."""
+    """Raise AudioError unless MIN_SAMPLE_RATE <= `sample_rate` <= MAX_SAMPLE_RATE."""
     if sample_rate < MIN_SAMPLE_RATE:
         raise AudioError(
             f"{where}: sample rate {sample_rate} Hz is below the {MIN_SAMPLE_RATE} Hz minimum"
         )
+    if sample_rate > MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"{where}: sample rate {sample_rate} Hz is above the {MAX_SAMPLE_RATE} Hz maximum"
+        )
+
+
+def check_channels(channels: int, where: str) -> None:
+    """Raise AudioError unless 1 <= `channels` <= MAX_CHANNELS."""
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(f"{where}: {channels} channels (livesep reads 1 to {MAX_CHANNELS})")
 
 
 def check_finite(block: np.ndarray, where: str) -> None:
@@ -68,6 +81,7 @@ def as_channels_first(audio: np.ndarray, sample_rate: int, where: str = "array")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise AudioError(f"{where}: empty audio (shape {x.shape})")
     check_rate(sample_rate, where)
+    check_channels(x.shape[0], where)
     x = x.astype(np.float32, copy=False)
     check_finite(x, where)
     return x
@@ -82,6 +96,8 @@ class AudioReader:
 
     The header is checked on open (exists, readable, non-empty, rate); each block is
     checked for NaN/Inf as it is read, so a file of any length is read at constant memory.
+    Every reader of audio files (offline separation, `livesep live --input-file`, the GUI's
+    file mode, evaluation) goes through it.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -92,7 +108,7 @@ class AudioReader:
             raise AudioError(f"{self.path}: not a file")
         try:
             self._file = sf.SoundFile(str(self.path))
-        except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError) as exc:
             raise AudioError(f"{self.path}: not a readable audio file ({_reason(exc)})") from None
         self.sample_rate = int(self._file.samplerate)
         self.channels = int(self._file.channels)
@@ -102,6 +118,7 @@ class AudioReader:
             if self.frames <= 0:
                 raise AudioError(f"{self.path}: empty audio (0 samples)")
             check_rate(self.sample_rate, str(self.path))
+            check_channels(self.channels, str(self.path))
         except AudioError:
             self._file.close()
             raise
@@ -115,7 +132,7 @@ class AudioReader:
                 check_finite(block, str(self.path))
                 n_read += block.shape[0]
                 yield np.ascontiguousarray(block.T)  # [C, n]
-        except sf.LibsndfileError as exc:
+        except (sf.LibsndfileError, RuntimeError, ValueError, OSError, MemoryError) as exc:
             raise AudioError(f"{self.path}: read error ({_reason(exc)})") from None
         if n_read == 0:
             raise AudioError(f"{self.path}: empty audio (0 samples decoded)")
@@ -172,7 +189,8 @@ def check_output(
     overwrite: bool = False,
     protect: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
-    """Validate an output path before any work: extension, input clash, existing file.
+    """Validate an output path before any work: extension, name length, input clash,
+    existing file (`livesep.atomic.check_target`).
 
     Args:
         path: the output file.
@@ -181,21 +199,16 @@ def check_output(
     """
     out = Path(path)
     output_format(out)
-    for src in protect:
-        if same_file(out, src):
-            raise AudioError(f"{out}: output would overwrite the input")
-    if out.exists() and not overwrite:
-        raise AudioError(f"{out}: output exists (use --overwrite / overwrite=True to replace it)")
-    if out.exists() and not out.is_file():
-        raise AudioError(f"{out}: output path is not a file")
-    return out
+    return check_target(out, overwrite, protect, AudioError)
 
 
 class AtomicWriter:
     """Write an audio file in blocks to a temp file; `commit()` renames it into place.
 
     Use as a context manager: leaving the block without `commit()` (an exception, an early
-    return) deletes the temp file and leaves any existing output untouched.
+    return) deletes the temp file and leaves any existing output untouched. The temp file
+    comes from `livesep.atomic.AtomicFile`; a failed write (disk full, file size limit) is
+    a one-line AudioError and deletes it.
 
     Args:
         path: output file; the format follows its extension.
@@ -213,45 +226,65 @@ class AtomicWriter:
         protect: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         self.path = check_output(path, overwrite, protect)
-        self.overwrite = overwrite
         fmt, subtype = output_format(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temp_file(self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        os.close(fd)
-        self.tmp = Path(tmp)
+        self._atomic = AtomicFile(self.path, overwrite, protect, error=AudioError)
+        self.tmp = self._atomic.tmp
         try:
             self._file = sf.SoundFile(
-                tmp, "w", samplerate=sample_rate, channels=channels, format=fmt, subtype=subtype
+                str(self.tmp),
+                "w",
+                samplerate=sample_rate,
+                channels=channels,
+                format=fmt,
+                subtype=subtype,
             )
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            self.tmp.unlink(missing_ok=True)
+        except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
+            self._atomic.abort()
             raise AudioError(f"{self.path}: cannot write ({_reason(exc)})") from None
         self.frames = 0
 
     def write(self, block: np.ndarray) -> None:
         """Append float32 [C, n]."""
         if block.shape[-1]:
-            self._file.write(np.ascontiguousarray(block.T))  # [n, C]
+            try:
+                self._file.write(np.ascontiguousarray(block.T))  # [n, C]
+            # soundfile asserts the frame count after a short write (EFBIG, ENOSPC)
+            except (sf.LibsndfileError, RuntimeError, OSError, AssertionError) as exc:
+                raise self._write_error(exc) from None
             self.frames += block.shape[-1]
+
+    def _write_error(self, exc: Exception) -> AudioError:
+        """The one-line error for a failed write; the temp file is deleted."""
+        try:
+            self._file.close()
+        except (sf.LibsndfileError, RuntimeError, OSError):
+            pass
+        self._atomic.abort()
+        if isinstance(exc, OSError):
+            return AudioError(os_error_message(self.path, exc))
+        reason = _reason(exc) if str(exc) else "short write: disk full or file size limit"
+        return AudioError(f"{self.path}: cannot write ({reason})")
 
     def close_temp(self) -> None:
         """Finish the temp file (header, flush) without renaming it."""
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()
+            except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+                raise self._write_error(exc) from None
 
     def commit(self) -> Path:
         """Close the temp file and rename it over the output."""
         self.close_temp()
-        if self.path.exists() and not self.overwrite:
-            self.abort()
-            raise AudioError(f"{self.path}: output appeared while writing; not replaced")
-        os.replace(self.tmp, self.path)
-        return self.path
+        return self._atomic.commit()
 
     def abort(self) -> None:
         """Discard the temp file."""
-        self.close_temp()
-        self.tmp.unlink(missing_ok=True)
+        try:
+            self._file.close()
+        except (sf.LibsndfileError, RuntimeError, OSError):
+            pass
+        self._atomic.abort()
 
     def __enter__(self) -> AtomicWriter:
         return self

@@ -10,6 +10,16 @@ Files in the directory that the manifest does not list are ignored: nothing ever
 them, so they cannot change what the bundle does (an editor's backup or a `.DS_Store` must
 not make a bundle unloadable). `Bundle.unlisted_files` names them and `describe` shows them.
 
+The manifest's figures are bounded (`LIMITS`: rates, sizes, latency at most
+`MAX_LATENCY_S`), so a bundle cannot ask for absurd buffers or run at a rate no host uses.
+
+The sha256 inside the manifest catches corruption, not tampering: whoever rewrites a bundle
+can rewrite its hashes too. To pin a bundle, compare its digest (`Bundle.digest`,
+`bundle_digest`: one sha256 over the manifest and every listed file) with a value you got
+from a trusted place: `livesep bundle verify PATH --expect SHA256`, or `--expect-digest` on
+every command that loads a bundle. The digest equals
+`sha256sum manifest.json FILES... | sha256sum` over the names in byte order.
+
 `write_bundle` writes a complete bundle into a temporary sibling directory, validates it
 and only then renames it into place, so a reader never sees a half-written bundle.
 """
@@ -17,6 +27,7 @@ and only then renames it into place, so a reader never sees a half-written bundl
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import posixpath
@@ -28,14 +39,26 @@ from typing import Any
 
 import numpy as np
 
+from livesep.atomic import temp_dir_beside, write_bytes, write_text
 from livesep.errors import BundleError
-from livesep.fsmode import temp_dir
 
 MANIFEST = "manifest.json"
 FORMAT = "livesep-bundle"
 FORMAT_VERSION = 1
 GRAPH_KINDS = ("step", "chunk", "film", "offline")
 _HASH_BLOCK = 1 << 20  # bytes read at a time when hashing
+MAX_LATENCY_S = 5.0  # seconds of algorithmic latency a bundle may declare
+MAX_STATE_FLOATS = 1 << 26  # state floats per batch row (256 MB of float32)
+# Inclusive bounds on the manifest's integer figures.
+LIMITS = {
+    "sample_rate": (8000, 192000),  # Hz
+    "hop": (1, 1 << 16),  # samples
+    "n_fft": (1, 1 << 16),  # samples
+    "block_hops": (1, 10000),
+    "channels": (1, 64),
+    "cond_dim": (1, 1 << 20),
+}
+MAX_ENCODER_DIM = 1 << 16
 
 # Manifest keys every bundle carries, with the type each must have.
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -92,10 +115,14 @@ class Bundle:
     # text -> float32[D]; arrays do not compare with ==, and `manifest` already covers them
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     unlisted_files: tuple[str, ...] = ()
-    # float32 [N, D] embeddings of the training captions (`livesep.text.snap`), or None
+    # float32 [N, D] embeddings of the training captions (`livesep.query.snap`), or None
     query_bank: np.ndarray | None = field(default=None, compare=False)
     query_temperature: float = 0.0
     query_bank_texts: tuple[str, ...] = ()  # the captions of `query_bank`'s rows
+    # cosine below which a query is one the model does not know (`livesep.query`); None:
+    # the host's default
+    familiarity_threshold: float | None = None
+    digest: str = ""  # sha256 over the manifest and every listed file (`bundle_digest`)
 
     @property
     def latency(self) -> int:
@@ -137,39 +164,9 @@ class Bundle:
         """The cached embedding float32[D] of `text`, or None when not cached."""
         return self.embeddings.get(text)
 
-    def condition(self, embedding: np.ndarray) -> np.ndarray:
-        """The embedding float32[D] the model is conditioned on for a query's `embedding`:
-        snapped onto the bundle's training captions when it carries a bank, else as is."""
-        if self.query_bank is None:
-            return np.asarray(embedding, dtype=np.float32)
-        from livesep.text.bank import snap
-
-        return snap(embedding, self.query_bank, self.query_temperature)
-
-    def reading(self, embedding: np.ndarray, top: int = 3) -> list[tuple[str, float]]:
-        """How a query's `embedding` is read: the `top` training captions by snap weight,
-        as (caption, weight 0-1); [] without a bank."""
-        if self.query_bank is None:
-            return []
-        from livesep.text.bank import snap_weights
-
-        w = snap_weights(embedding, self.query_bank, self.query_temperature)  # [N]
-        order = np.argsort(-w)[:top]
-        return [(self.query_bank_texts[i], float(w[i])) for i in order]
-
 
 # ---------------------------------------------------------------------------------------
 # Loading
-
-
-def load_for_queries(path: str | os.PathLike[str] | None, snap: bool = True) -> Bundle:
-    """The bundle at `path` (None: the default one), without its query bank if not `snap`
-    (the hosts then condition on raw query embeddings, for sounds outside the training
-    captions)."""
-    bundle = load_bundle(path if path is not None else default_bundle_path())
-    if snap:
-        return bundle
-    return replace(bundle, query_bank=None, query_temperature=0.0, query_bank_texts=())
 
 
 def default_bundle_path() -> Path:
@@ -195,13 +192,17 @@ def default_bundle_path() -> Path:
     )
 
 
-def load_bundle(path: str | os.PathLike[str], check_graphs: bool = True) -> Bundle:
+def load_bundle(
+    path: str | os.PathLike[str], check_graphs: bool = True, expect_digest: str | None = None
+) -> Bundle:
     """Read and validate the bundle directory `path`.
 
     Args:
         path: the bundle directory (or its manifest.json).
         check_graphs: also read each ONNX graph's signature (without running it) and compare
             input/output names and non-batch shapes with the manifest.
+        expect_digest: the hex sha256 the whole bundle must have (`bundle_digest`); pins
+            a bundle against tampering, which the in-bundle hashes cannot.
 
     Returns:
         The validated `Bundle`.
@@ -212,16 +213,46 @@ def load_bundle(path: str | os.PathLike[str], check_graphs: bool = True) -> Bund
     root = Path(path)
     if root.name == MANIFEST and root.is_file():
         root = root.parent
-    manifest = _read_manifest(root)
+    manifest, raw = _read_manifest(root)
     _check_fields(root, manifest)
     _check_files(root, manifest)
-    bundle = _make_bundle(root, manifest)
+    digest = _digest(hashlib.sha256(raw).hexdigest(), manifest["files"])
+    check_digest(root, digest, expect_digest)
+    bundle = replace(_make_bundle(root, manifest), digest=digest)
     if check_graphs:
         _check_graphs(bundle)
     return bundle
 
 
-def _read_manifest(root: Path) -> dict[str, Any]:
+def _digest(manifest_sha256: str, files: Mapping[str, str]) -> str:
+    """sha256 of the `sha256sum`-style listing ("<hex>  <name>\n" per file, names in byte
+    order) of manifest.json and every listed file."""
+    entries = {MANIFEST: manifest_sha256, **files}
+    names = sorted(entries, key=lambda n: n.encode("utf-8"))
+    listing = "".join(f"{entries[n]}  {n}\n" for n in names)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+def bundle_digest(path: str | os.PathLike[str]) -> str:
+    """The digest of the bundle at `path` (every listed file verified first)."""
+    return load_bundle(path, check_graphs=False).digest
+
+
+def check_digest(root: Path, digest: str, expect: str | None) -> None:
+    """Raise BundleError unless `expect` is None or equals `digest` (hex, any case)."""
+    if expect is None:
+        return
+    want = expect.strip().lower()
+    if len(want) != 64 or any(c not in "0123456789abcdef" for c in want):
+        raise BundleError(f"expected digest {expect[:70]!r} is not a 64-digit hex sha256")
+    if want != digest:
+        raise BundleError(
+            f"{root}: bundle digest {digest} does not match the expected {want} "
+            "(the bundle changed or is not the one you pinned)"
+        )
+
+
+def _read_manifest(root: Path) -> tuple[dict[str, Any], bytes]:
     if not root.exists():
         raise BundleError(f"{root}: bundle directory not found")
     if not root.is_dir():
@@ -230,12 +261,13 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     if not mpath.is_file():
         raise BundleError(f"{mpath}: manifest missing")
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{mpath}: unreadable manifest ({exc})") from None
+        raw = mpath.read_bytes()
+        manifest = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BundleError(f"{mpath}: unreadable manifest ({type(exc).__name__})") from None
     if not isinstance(manifest, dict):
         raise BundleError(f"{mpath}: manifest is not a JSON object")
-    return manifest
+    return manifest, raw
 
 
 def _type_ok(value: Any, kind: type | tuple[type, ...]) -> bool:
@@ -257,14 +289,20 @@ def _check_fields(root: Path, m: dict[str, Any]) -> None:
             raise BundleError(f"{where}: required key {key!r} missing")
         if not _type_ok(m[key], kind):
             raise BundleError(f"{where}: key {key!r} has the wrong type")
-    for key in ("sample_rate", "hop", "n_fft", "block_hops", "channels", "cond_dim"):
-        if m[key] <= 0:
-            raise BundleError(f"{where}: key {key!r} must be positive, got {m[key]}")
-    if m["latency_samples"] < 0:
-        raise BundleError(f"{where}: key 'latency_samples' must be >= 0")
+    for key, (low, high) in LIMITS.items():
+        if not low <= m[key] <= high:
+            raise BundleError(f"{where}: key {key!r} is {m[key]}, outside {low}..{high}")
+    max_latency = int(MAX_LATENCY_S * m["sample_rate"])
+    if not 0 <= m["latency_samples"] <= max_latency:
+        raise BundleError(
+            f"{where}: key 'latency_samples' is {m['latency_samples']}, outside 0..{max_latency} "
+            f"({MAX_LATENCY_S:g} s at {m['sample_rate']} Hz)"
+        )
     enc = m["encoder"]
     if not isinstance(enc.get("name"), str) or not _type_ok(enc.get("dim"), int):
         raise BundleError(f"{where}: key 'encoder' needs a string 'name' and an int 'dim'")
+    if not 1 <= enc["dim"] <= MAX_ENCODER_DIM:
+        raise BundleError(f"{where}: encoder.dim {enc['dim']} outside 1..{MAX_ENCODER_DIM}")
     _check_graph_entries(where, m)
     _check_states(where, m["states"])
 
@@ -277,8 +315,9 @@ def _check_graph_entries(where: Path, m: dict[str, Any]) -> None:
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             raise BundleError(f"{where}: graphs.{kind} needs a 'file' name")
         hops = entry.get("block_hops", m["block_hops"])
-        if kind in ("step", "chunk") and (not _type_ok(hops, int) or hops <= 0):
-            raise BundleError(f"{where}: graphs.{kind}.block_hops must be a positive int")
+        low, high = LIMITS["block_hops"]
+        if kind in ("step", "chunk") and (not _type_ok(hops, int) or not low <= hops <= high):
+            raise BundleError(f"{where}: graphs.{kind}.block_hops must be an int in {low}..{high}")
     if "step" not in graphs and "offline" not in graphs:
         raise BundleError(f"{where}: 'graphs' needs a 'step' or an 'offline' graph")
     for kind in ("step", "chunk"):
@@ -290,12 +329,16 @@ def _check_graph_entries(where: Path, m: dict[str, Any]) -> None:
 
 def _check_states(where: Path, states: list[Any]) -> None:
     seen = set()
+    total = 0
     for i, spec in enumerate(states):
         if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
             raise BundleError(f"{where}: states[{i}] needs a 'name'")
         shape = spec.get("shape")
         if not isinstance(shape, list) or not all(_type_ok(d, int) and d > 0 for d in shape):
             raise BundleError(f"{where}: states[{i}] ({spec['name']}) needs a positive int shape")
+        total += int(np.prod(shape, dtype=np.float64))
+        if total > MAX_STATE_FLOATS:
+            raise BundleError(f"{where}: states hold over {MAX_STATE_FLOATS} floats per row")
         if spec["name"] in seen or spec["name"] in ("audio", "cond", "out"):
             raise BundleError(f"{where}: state name {spec['name']!r} repeated or reserved")
         seen.add(spec["name"])
@@ -364,11 +407,12 @@ def _load_embeddings(root: Path, m: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _load_query_bank(
     root: Path, m: dict[str, Any]
-) -> tuple[np.ndarray | None, float, tuple[str, ...]]:
-    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature"}."""
+) -> tuple[np.ndarray | None, float, tuple[str, ...], float | None]:
+    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature",
+    optional "familiarity_threshold"}."""
     spec = m.get("query_bank")
     if not spec:
-        return None, 0.0, ()
+        return None, 0.0, (), None
     where = root / MANIFEST
     if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
         raise BundleError(f"{where}: 'query_bank' must be {{'file': ..., 'temperature': ...}}")
@@ -376,6 +420,13 @@ def _load_query_bank(
     if isinstance(given, bool) or not isinstance(given, int | float) or not given > 0:
         raise BundleError(f"{where}: query_bank temperature must be > 0, got {given!r}")
     temperature = float(given)
+    threshold = spec.get("familiarity_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not -1.0 <= threshold <= 1.0
+    ):
+        raise BundleError(f"{where}: query_bank familiarity_threshold must be a cosine in [-1, 1]")
     bpath = root / spec["file"]
     try:
         with np.load(bpath, allow_pickle=False) as data:
@@ -390,12 +441,13 @@ def _load_query_bank(
     norms = np.linalg.norm(vectors, axis=1)  # [N]
     if not np.all(np.isfinite(vectors)) or np.abs(norms - 1.0).max() > 1e-3:
         raise BundleError(f"{bpath}: query bank vectors must be finite and unit length")
-    return vectors, temperature, tuple(str(t) for t in texts.tolist())
+    texts_out = tuple(str(t) for t in texts.tolist())
+    return vectors, temperature, texts_out, None if threshold is None else float(threshold)
 
 
 def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
     listed = set(m["files"]) | {MANIFEST}
-    bank, temperature, bank_texts = _load_query_bank(root, m)
+    bank, temperature, bank_texts, threshold = _load_query_bank(root, m)
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     return Bundle(
         path=root,
@@ -419,6 +471,7 @@ def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
         query_bank=bank,
         query_temperature=temperature,
         query_bank_texts=bank_texts,
+        familiarity_threshold=threshold,
     )
 
 
@@ -562,7 +615,7 @@ def write_bundle(
     if out.exists() and not overwrite:
         raise BundleError(f"{out}: already exists (pass overwrite=True to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir(out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    tmp = temp_dir_beside(out)
     try:
         hashes = {}
         for name, src in files.items():
@@ -590,7 +643,8 @@ def _replace_dir(new: Path, out: Path) -> None:
     if not out.exists():
         os.replace(new, out)
         return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    old = temp_dir_beside(out)
+    old.rmdir()  # only its (recognisable, stale-cleanable) name is wanted
     os.replace(out, old)
     os.replace(new, out)
     shutil.rmtree(old, ignore_errors=True)
@@ -605,7 +659,9 @@ def write_query_bank(path: str | os.PathLike[str], texts: Mapping[str, Any]) -> 
     """
     names = list(texts)
     vectors = np.stack([np.asarray(texts[t], dtype=np.float16) for t in names])  # [N, D]
-    np.savez_compressed(Path(path), texts=np.asarray(names, dtype=str), vectors=vectors)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, texts=np.asarray(names, dtype=str), vectors=vectors)
+    write_bytes(path, buffer.getvalue())
 
 
 def write_embeddings(path: str | os.PathLike[str], encoder: str, texts: Mapping[str, Any]) -> None:
@@ -614,7 +670,7 @@ def write_embeddings(path: str | os.PathLike[str], encoder: str, texts: Mapping[
         "encoder": encoder,
         "texts": {t: np.asarray(v, dtype=np.float32).tolist() for t, v in texts.items()},
     }
-    Path(path).write_text(json.dumps(data) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(data) + "\n")
 
 
 # ---------------------------------------------------------------------------------------
@@ -648,11 +704,12 @@ def describe(bundle: Bundle) -> str:
     if b.query_bank is not None:
         lines.append(
             f"query snap {b.query_bank.shape[0]} training captions, "
-            f"temperature {b.query_temperature:g}"
+            f"temperature {b.query_temperature:g}, familiarity threshold "
+            + (f"{b.familiarity_threshold:g}" if b.familiarity_threshold is not None else "default")
         )
     if b.text_encoder_files:
         lines.append("text encoder files: " + ", ".join(b.text_encoder_files))
-    lines.append(f"files ({len(b.files)}, sha256 verified)")
+    lines.append(f"files ({len(b.files)}, sha256 verified)   bundle digest {b.digest}")
     for name, digest in sorted(b.files.items()):
         size = (b.path / name).stat().st_size
         lines.append(f"  {name:<24} {size:>12,d} B  {digest[:16]}…")

@@ -20,8 +20,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
-from livesep import __version__
+from livesep import __version__, signals
 from livesep.errors import LivesepError
+from livesep.terminal import printable
 
 _NAMES_DEFAULT = re.compile(r"\(default[: ]")  # "(default: X)", "(default X)"
 
@@ -150,19 +151,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     module.add_arguments(sub)
     args = sub.parse_args(top.args)
+    previous = signals.install()  # SIGTERM/SIGHUP unwind like Ctrl-C: temp files go
     try:
         return int(module.run(args) or 0)
     except LivesepError as exc:
-        print(f"livesep {top.command}: error: {exc}", file=sys.stderr)
+        print(f"livesep {top.command}: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"livesep {top.command}: interrupted", file=sys.stderr)
         return 130
+    except signals.Terminated as exc:
+        print(f"livesep {top.command}: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         # The reader went away (`livesep bundle info X | head`): not an error of ours.
         # Point stdout at /dev/null so the interpreter's final flush does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        signals.restore(previous)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 `tempfile.mkstemp` creates files 0600 and `mkdtemp` folders 0700; an output the user asked
 for (separated audio, a checkpoint, a bundle) should get what `open()` or `mkdir` give
 under the process's umask once it is renamed into place.
+
+New code writes through `livesep.atomic` (recognisable temp names that later runs clean up);
+`temp_file`/`temp_dir` remain for callers not yet moved to it.
 """
 
 from __future__ import annotations

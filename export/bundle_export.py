@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -68,6 +69,7 @@ def export_bundle(
     metrics: Mapping[str, Any] | None = None,
     query_bank: Mapping[str, Any] | None = None,
     snap_temperature: float = 0.05,
+    familiarity_threshold: float | None = None,
     overwrite: bool = False,
     verify: bool = True,
 ) -> Bundle:
@@ -85,7 +87,10 @@ def export_bundle(
         provenance: free-form origin facts (checkpoint, training step...).
         metrics: free-form quality figures.
         query_bank: training caption -> unit-length embedding [D]; the hosts snap every
-            query onto these (`livesep.text.snap`) with `snap_temperature`. None: no bank.
+            query onto these (`livesep.query.snap`) with `snap_temperature`. None: no bank.
+        familiarity_threshold: cosine to the nearest training caption below which the
+            hosts warn that the model does not know a sound (`livesep.query`); None: the
+            hosts' default (`livesep.query.DEFAULT_FAMILIARITY`).
         overwrite: replace an existing `out_dir`.
         verify: check every graph against the torch model first.
 
@@ -138,6 +143,8 @@ def export_bundle(
             write_query_bank(tmp / "query_bank.npz", query_bank)
             files["query_bank.npz"] = tmp / "query_bank.npz"
             manifest["query_bank"] = {"file": "query_bank.npz", "temperature": snap_temperature}
+            if familiarity_threshold is not None:
+                manifest["query_bank"]["familiarity_threshold"] = float(familiarity_threshold)
         return write_bundle(out_dir, manifest, files, overwrite=overwrite)
 
 
@@ -250,13 +257,13 @@ def _trained_vectors(path: str | Path | None, encoder: str) -> dict[str, np.ndar
         return {}
     minilm = ("minilm", "minilm-onnx", "minilm-torch")  # one embedding space
     try:
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             name = str(data["encoder"])
             if name != encoder and not (name in minilm and encoder in minilm):
                 return {}
             vectors = data["vectors"].astype(np.float32)  # [N, D]
             return dict(zip(data["texts"].tolist(), vectors, strict=True))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ExportError(f"{path}: unreadable caption cache ({exc})") from None
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from livesep.atomic import temp_dir_beside
 from livesep.errors import LivesepError
 from livesep.text.minilm import load_sentence_transformer, minilm_model_dir
 from livesep.text.minilm_onnx import MAX_TOKENS as MINILM_MAX_TOKENS
@@ -126,8 +127,9 @@ def export_bert_encoder(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as tmp:
-        tmp_dir = Path(tmp)
+    # A livesep temp folder: a killed export leaves nothing the next write would not remove.
+    tmp_dir = temp_dir_beside(out / ONNX_FILE)
+    try:
         export_encoder_graph(bert, tmp_dir / ONNX_FILE)
         if int8:
             quantize_int8(tmp_dir / ONNX_FILE)
@@ -136,6 +138,8 @@ def export_bert_encoder(
         for name in (ONNX_FILE, TOKENIZER_FILE):
             os.replace(tmp_dir / name, out / name)
             written.append(out / name)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
     return written
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
+from livesep import signals
+from livesep.atomic import atomic_path
 from livesep.errors import LivesepError
 from livesep.gui.devices import find_device
 from livesep.gui.main_window import MainWindow
@@ -26,6 +28,7 @@ class LaunchOptions:
     query: str | None = None
     input_file: str | None = None
     settings: str | None = None  # ini file instead of the per-user store
+    expect_digest: str | None = None  # every bundle loaded must have this digest
     screenshot: str | None = None
     quit_after: float | None = None  # seconds
 
@@ -48,7 +51,10 @@ def application() -> QApplication:
 
 def build_window(opts: LaunchOptions, controller: EngineController | None = None) -> MainWindow:
     """The main window with saved settings restored, then `opts` applied over them."""
-    window = MainWindow(controller or EngineController(), open_settings(opts.settings))
+    controller = controller or EngineController()
+    controller.expect_digest = opts.expect_digest
+    settings = open_settings(opts.settings)
+    window = MainWindow(controller, settings)
     state = window.current_state()
     if opts.bundle:
         state.bundle = opts.bundle
@@ -65,7 +71,12 @@ def build_window(opts: LaunchOptions, controller: EngineController | None = None
             if dev is None:
                 missing.append(spec)
     window.apply_state(state)
-    if missing:  # starting on other devices than the ones asked for would surprise
+    if settings.refused:  # never decoded: Qt's @Variant(...) would have run pickled code
+        window.show_error(
+            f"{settings.path}: ignored {len(settings.refused)} entries holding serialized "
+            f"objects or Qt types ({', '.join(settings.refused[:3])}); they will not be kept"
+        )
+    elif missing:  # starting on other devices than the ones asked for would surprise
         window.show_error(f"audio device {missing[0]!r} not found; pick one and press Start")
     elif opts.autostart:
         window.start_stream()
@@ -78,10 +89,9 @@ def save_screenshot(window: MainWindow, path: str | Path) -> None:
     Raises:
         LivesepError: the image could not be written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(path), "PNG"):
-        raise LivesepError(f"{path}: could not write the screenshot")
+    with atomic_path(path, suffix=".png") as tmp:
+        if not window.grab().save(str(tmp), "PNG"):
+            raise LivesepError(f"{path}: could not write the screenshot")
 
 
 def run_app(opts: LaunchOptions) -> int:
@@ -89,6 +99,12 @@ def run_app(opts: LaunchOptions) -> int:
     app = application()
     window = build_window(opts)
     window.show()
+    # SIGTERM/SIGHUP close the window as the user would (settings saved); an exception
+    # raised inside Qt's event loop would abort the process instead.
+    signals.install(lambda signum, frame: QTimer.singleShot(0, window.close))
+    wake = QTimer()  # Python handles signals only when it runs: let it, every 200 ms
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
     failures: list[str] = []
 
     def finish() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from livesep.commands.bundle import add_expect_digest
 from livesep.errors import LivesepError
 
 HELP = "desktop application: pick devices and a bundle, type a query, hear it separated"
@@ -17,11 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--input-file", help="play this file through the engine instead of an input device"
     )
-    parser.add_argument("--settings", help="settings ini file (else the per-user store)")
+    parser.add_argument(
+        "--settings",
+        help="settings ini file (else ~/.config/livesep/livesep-gui.ini); read as plain text, "
+        "never unpickled",
+    )
     parser.add_argument(
         "--screenshot", help="save a PNG of the window, then exit (needs --quit-after)"
     )
     parser.add_argument("--quit-after", type=float, help="exit after this many seconds")
+    add_expect_digest(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             query=args.query,
             input_file=args.input_file,
             settings=args.settings,
+            expect_digest=args.expect_digest,
             screenshot=args.screenshot,
             quit_after=args.quit_after,
         )

@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from livesep.errors import AudioError
-
 BLOCK_SECONDS = 0.010  # seconds per block handed to the engine (one 10 ms period)
 MAX_LAG_SECONDS = 0.5  # further behind than this, restart the clock instead of bursting
 
@@ -24,21 +22,15 @@ MAX_LAG_SECONDS = 0.5  # further behind than this, restart the clock instead of 
 def read_audio_file(path: str | Path) -> tuple[np.ndarray, int]:
     """Read a sound file as mono float32 [T] and its sample rate in Hz.
 
-    Raises:
-        AudioError: the file is missing, unreadable or empty.
-    """
-    import soundfile  # lazily: only file-driven mode needs it
+    The same validation as every other input (`livesep.audio.read_audio`).
 
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)  # [T, C]
-    except (OSError, RuntimeError, soundfile.LibsndfileError) as exc:
-        raise AudioError(f"{path}: cannot read audio ({exc})") from None
-    if data.shape[0] == 0:
-        raise AudioError(f"{path}: no audio samples")
-    mono = np.ascontiguousarray(data.mean(axis=1), dtype=np.float32)  # [T]
-    if not np.all(np.isfinite(mono)):
-        raise AudioError(f"{path}: contains NaN or Inf samples")
-    return mono, int(rate)
+    Raises:
+        AudioError: the file is missing, unreadable, empty, non-finite or at a bad rate.
+    """
+    from livesep.audio import read_audio  # lazily: only file-driven mode needs soundfile
+
+    data, rate = read_audio(path)  # [C, T]
+    return np.ascontiguousarray(data.mean(axis=0), dtype=np.float32), int(rate)  # [T]
 
 
 class FileFeeder:

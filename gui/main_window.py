@@ -7,9 +7,10 @@ bundle manifest (their arrangement persists through QMainWindow.saveState).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
-from PyQt6.QtCore import QByteArray, QSettings, Qt
+from PyQt6.QtCore import QByteArray, Qt
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -23,12 +24,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from livesep.errors import LivesepError
 from livesep.gui.audio_panel import AudioPanel
 from livesep.gui.bundle_panel import BundlePanel, ManifestView
 from livesep.gui.devices import DeviceInfo, list_devices
 from livesep.gui.meters import FLOOR_DB, LevelMeter
 from livesep.gui.query_panel import QueryPanel
-from livesep.gui.settings import GuiState, restore_state, save_state
+from livesep.gui.settings import GuiState, SettingsFile, restore_state, save_state
 from livesep.gui.spectrogram import ScrollingSpectrogram
 from livesep.gui.stats_panel import StatsPanel
 from livesep.gui.viewmodel import EngineController, Levels
@@ -44,7 +46,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         controller: EngineController,
-        settings: QSettings,
+        settings: SettingsFile,
         device_lister: Callable[..., list[DeviceInfo]] = list_devices,
     ) -> None:
         super().__init__()
@@ -127,6 +129,8 @@ class MainWindow(QMainWindow):
         c.audio_updated.connect(self._show_audio)
         c.levels_updated.connect(self._show_levels)
         c.error.connect(self.show_error)
+        c.query_warning.connect(self.query_panel.show_warning)
+        c.controls_changed.connect(self._show_controls)
         c.message.connect(lambda text: self.status.showMessage(text, STATUS_MS))
 
     # -- slots ------------------------------------------------------------------------------
@@ -148,9 +152,17 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"{len(devices)} audio device(s) found", STATUS_MS)
 
     def _submit_query(self, text: str) -> None:
-        if self.controller.set_query(text):
-            self.query_panel.show_mode(self.controller.mode)  # "remove ..." switches it
+        if self.controller.set_query(text) and not text.lstrip().startswith(":"):
             self.status.showMessage(f"query: {self.controller.query!r}", STATUS_MS)
+
+    def _show_controls(self) -> None:
+        """Show controls a ":command" in the query box changed (without re-sending them)."""
+        c = self.controller
+        self.query_panel.show_controls(c.mode, c.wet, c.gain_db)
+        box = self.audio_panel.bypass_box
+        box.blockSignals(True)
+        box.setChecked(c.bypass)
+        box.blockSignals(False)
 
     def _running_changed(self, running: bool) -> None:
         self.audio_panel.set_running(running)
@@ -194,10 +206,12 @@ class MainWindow(QMainWindow):
         )
 
     def save(self) -> None:
-        save_state(self.settings, self.current_state())
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.sync()
+        self.settings.set_value("window/geometry", bytes(self.saveGeometry().data()))
+        self.settings.set_value("window/state", bytes(self.saveState().data()))
+        try:
+            save_state(self.settings, self.current_state())  # writes the file
+        except LivesepError as exc:  # e.g. a full disk: the window still closes
+            print(f"livesep gui: settings not saved: {exc}", file=sys.stderr)
 
     def restore(self) -> None:
         """Apply the saved state to the widgets and the controller (no stream is started)."""
@@ -207,9 +221,9 @@ class MainWindow(QMainWindow):
             ("window/geometry", self.restoreGeometry),
             ("window/state", self.restoreState),
         ):
-            blob = self.settings.value(key)
-            if isinstance(blob, QByteArray):
-                method(blob)
+            blob = self.settings.blob(key)
+            if blob is not None:
+                method(QByteArray(blob))
 
     def apply_state(self, s: GuiState) -> None:
         self.audio_panel.set_devices(self.device_lister(), s.input_device, s.output_device)

@@ -1,15 +1,19 @@
 """`livesep live`: separate a live input (or a file, faster than real time) by description.
 
-While it runs, each line on stdin is a command: a query text, or `:mode extract|remove`,
-`:mix W`, `:gain DB`, `:bypass on|off`, `:stats`. `--control-port` accepts the same lines
-over TCP on 127.0.0.1 only.
+While it runs, each line on stdin is a command: a query ("voice, not wind"), or `:mode
+extract|remove`, `:mix W`, `:gain DB`, `:bypass on|off`, `:snap on|off`, `:stats`
+(`livesep.realtime.controls.parse_command`: an unknown `:command` is an error, never a
+query). `--control-port` accepts the same lines over TCP on 127.0.0.1 only, within the
+limits of `livesep.realtime.control_server` (line length, connections, rate). Replies are
+printed without terminal escapes. `--input-file` reads and writes files as `livesep
+separate` does (`livesep.audio`: validated input, atomic output, never over an existing
+file without --overwrite).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import socketserver
 import sys
 import threading
 import time
@@ -18,8 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from livesep.bundle import load_for_queries
+from livesep.atomic import clean_stale_temps, write_text
+from livesep.bundle import default_bundle_path, load_bundle
+from livesep.commands.bundle import add_expect_digest
 from livesep.errors import AudioError, LivesepError
+from livesep.realtime.control_server import ControlServer, reply_text, serve
+from livesep.realtime.controls import parse_command
+from livesep.terminal import printable
 
 HELP = "separate a live audio input by description"
 STATS_EVERY_S = 5.0  # seconds between status lines on stderr
@@ -28,8 +37,17 @@ STATS_EVERY_S = 5.0  # seconds between status lines on stderr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query",
-        required=True,
-        help="the sound to extract or remove ('remove the dog' switches to remove mode)",
+        help="what to play: 'a man speaking', 'voice, not wind', 'everything but the dog'",
+    )
+    parser.add_argument(
+        "--keep", action="append", default=[], metavar="SOUND", help="a sound to keep (repeatable)"
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to remove (repeatable)",
     )
     parser.add_argument("--mode", choices=("extract", "remove"), default="extract")
     parser.add_argument("--bundle", help="model bundle directory (default: the bundled one)")
@@ -53,93 +71,101 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stats-json", help="write the final statistics here")
     parser.add_argument("--control-port", type=int, help="TCP port on 127.0.0.1 for commands")
     parser.add_argument("--input-file", help="process this file instead of a device")
-    parser.add_argument("--output-file", help="where --input-file's result goes")
+    parser.add_argument(
+        "--output-file", help="where --input-file's result goes (format from the extension)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --output-file"
+    )
+    add_expect_digest(parser)
 
 
-def apply_command(engine: Any, line: str) -> str:
-    """Apply one control line to the engine; returns a one-line reply."""
-    line = line.strip()
-    if not line:
-        return ""
-    if not line.startswith(":"):
-        engine.set_query(line)
-        return f"query: {line}"
-    word, _, arg = line[1:].partition(" ")
-    arg = arg.strip()
-    if word == "mode":
-        engine.set_mode(arg)
-    elif word == "mix":
-        engine.set_mix(float(arg))
-    elif word == "gain":
-        engine.set_gain_db(float(arg))
-    elif word == "bypass":
-        engine.set_bypass(arg.lower() in ("on", "1", "true", "yes"))
-    elif word == "stats":
-        return json.dumps(engine.stats().to_dict())
-    else:
-        raise LivesepError(f"unknown command :{word} (mode, mix, gain, bypass, stats)")
-    return f"{word}: {arg}"
+def apply_command(engine: Any, line: str) -> list[str]:
+    """Apply one control line to the engine (`parse_command`); returns the reply lines:
+    what was done, then a `warning:` line for each sound the model does not know."""
+    command = parse_command(line)
+    if command is None:
+        return []
+    name, value = command.name, command.value
+    if name == "query":  # read on this (control) thread, so its warnings can be told now
+        request = engine.set_query_blocking(value)
+        return [f"query: {value} ({request.describe()})", *request.warnings()]
+    if name == "stats":
+        return [json.dumps(engine.stats().to_dict())]
+    setter = {
+        "mode": engine.set_mode,
+        "mix": engine.set_mix,
+        "gain": engine.set_gain_db,
+        "bypass": engine.set_bypass,
+        "snap": engine.set_snap,
+    }[name]
+    setter(value)
+    shown = ("on" if value else "off") if isinstance(value, bool) else value
+    return [f"{name}: {shown}"]
 
 
-def _safe_apply(engine: Any, line: str) -> str:
+def _safe_apply(engine: Any, line: str) -> list[str]:
     try:
         return apply_command(engine, line)
     except (LivesepError, ValueError) as exc:
-        return f"error: {exc}"
+        return [f"error: {exc}"]
 
 
 def _stdin_loop(engine: Any) -> None:
     for line in sys.stdin:
-        reply = _safe_apply(engine, line)
-        if reply:
-            print(reply, file=sys.stderr, flush=True)
+        for reply in _safe_apply(engine, line):
+            print(reply_text(reply), file=sys.stderr, flush=True)
 
 
-def serve_controls(engine: Any, port: int) -> socketserver.ThreadingTCPServer:
-    """A TCP server on 127.0.0.1:`port` that applies each received line (daemon thread)."""
+def serve_controls(engine: Any, port: int) -> ControlServer:
+    """The control port on 127.0.0.1:`port` applying each line to `engine` (daemon thread);
+    one reply line per command line (several replies joined with " | ").
 
-    class Handler(socketserver.StreamRequestHandler):
-        def handle(self) -> None:
-            for raw in self.rfile:
-                reply = _safe_apply(engine, raw.decode("utf-8", "replace"))
-                self.wfile.write((reply + "\n").encode())
-
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="livesep-control", daemon=True).start()
-    return server
+    Raises:
+        LivesepError: the port is in use.
+    """
+    return serve(port, lambda line: " | ".join(_safe_apply(engine, line)))
 
 
 def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
     from livesep.realtime.engine import Engine
 
+    bundle = load_bundle(args.bundle or default_bundle_path(), expect_digest=args.expect_digest)
     engine = Engine(
-        load_for_queries(args.bundle, snap=not args.no_snap),
+        bundle,
         device_rate=device_rate,
         channels=args.channels,
         channel_mode=args.channel_mode,
         worker=args.worker,
         resample_quality=args.resample_quality,
+        snap=not args.no_snap,
     )
     engine.set_mode(args.mode)
-    engine.set_query_blocking(args.query)  # after the mode: "remove the dog" switches it
+    if args.keep or args.remove:
+        request = engine.set_parts(args.keep, args.remove)
+    else:
+        request = engine.set_query_blocking(args.query)
+    for warning in request.warnings():  # before the work (printable: `Sound.warning`)
+        print(f"livesep live: {warning}", file=sys.stderr, flush=True)
     engine.set_mix(args.mix)
     engine.set_gain_db(args.gain_db)
     return engine
 
 
 def run_file(args: argparse.Namespace) -> int:
-    """File-driven mode: the same engine, as fast as the CPU allows; output aligned."""
-    import soundfile as sf
+    """File-driven mode: the same engine, as fast as the CPU allows; output aligned.
+
+    The input is read and checked, and the output checked, before the model loads (as
+    `livesep separate` does); the result is written atomically.
+    """
+    from livesep.audio import AtomicWriter, check_output, read_audio
 
     if not args.output_file:
         raise AudioError("--input-file needs --output-file")
-    if Path(args.output_file).resolve() == Path(args.input_file).resolve():
-        raise AudioError(f"{args.output_file}: refusing to overwrite the input")
-    try:
-        audio, rate = sf.read(args.input_file, dtype="float32", always_2d=True)  # [T, C]
-    except (OSError, RuntimeError) as exc:
-        raise AudioError(f"{args.input_file}: cannot read audio ({exc})") from None
+    check_output(args.output_file, args.overwrite, protect=[args.input_file])
+    clean_stale_temps(Path(args.output_file).parent)  # what a killed run left
+    audio_cf, rate = read_audio(args.input_file)  # [C, T], validated (rate, NaN/Inf, empty)
+    audio = np.ascontiguousarray(audio_cf.T)  # [T, C]
     args.channels = audio.shape[1]
     engine = _make_engine(args, rate)
     tail = rate  # 1 s of zeros flushes the latency (which is far shorter)
@@ -153,12 +179,13 @@ def run_file(args: argparse.Namespace) -> int:
             raise AudioError(f"engine latency {lat} frames exceeds the {tail}-frame flush")
         out = raw[lat : lat + audio.shape[0]]  # [T, C] aligned with the input
         stats = engine.stats()
-    tmp = Path(args.output_file).with_name(f".{Path(args.output_file).name}.tmp")
-    info = sf.info(args.input_file)
-    sf.write(str(tmp), out, rate, format=info.format, subtype=info.subtype)
-    tmp.replace(args.output_file)
+    with AtomicWriter(
+        args.output_file, rate, audio.shape[1], args.overwrite, [args.input_file]
+    ) as writer:
+        writer.write(out.T)  # [C, T]
+        writer.commit()
     print(
-        f"{args.input_file}: {audio.shape[0] / rate:.1f} s in {elapsed:.2f} s "
+        f"{printable(args.input_file)}: {audio.shape[0] / rate:.1f} s in {elapsed:.2f} s "
         f"(latency compensated: {lat} frames)",
         file=sys.stderr,
     )
@@ -168,10 +195,14 @@ def run_file(args: argparse.Namespace) -> int:
 
 def _write_stats(args: argparse.Namespace, stats: Any) -> None:
     if args.stats_json:
-        Path(args.stats_json).write_text(json.dumps(stats.to_dict(), indent=2) + "\n")
+        write_text(args.stats_json, json.dumps(stats.to_dict(), indent=2) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.keep or args.remove) and args.query:
+        raise LivesepError("give --query, or --keep/--remove, not both")
+    if not (args.query or args.keep or args.remove):
+        raise LivesepError("no --query: describe the sound to play (or --keep/--remove)")
     if args.input_file:
         return run_file(args)
     from livesep.realtime.stream import resolve_device, sounddevice
@@ -182,7 +213,11 @@ def run(args: argparse.Namespace) -> int:
         info = sounddevice().query_devices(index, "input")
         rate = int(info["default_samplerate"])
     engine = _make_engine(args, rate)
-    server = serve_controls(engine, args.control_port) if args.control_port else None
+    try:
+        server = serve_controls(engine, args.control_port) if args.control_port else None
+    except LivesepError:
+        engine.close()
+        raise
     threading.Thread(target=_stdin_loop, args=(engine,), name="livesep-stdin", daemon=True).start()
     try:
         engine.start(args.input, args.output, args.blocksize)
@@ -191,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.close()
         if server is not None:
-            server.shutdown()
+            server.stop()
     print(_summary(stats), file=sys.stderr)
     _write_stats(args, stats)
     return 0
@@ -213,4 +248,16 @@ def _summary(s: Any) -> str:
         f"xruns in {s.input_overflows + s.input_underflows} out "
         f"{s.output_underflows + s.output_overflows}, late hops {s.late_hops}, "
         f"resyncs {s.resyncs}, in {s.input_peak_dbfs:.0f} dBFS out {s.output_peak_dbfs:.0f} dBFS"
+        + _faults(s)
+    )
+
+
+def _faults(s: Any) -> str:
+    """The guards' counts, when there is anything to say."""
+    cleaned = s.input_nonfinite + s.input_clipped
+    if not (cleaned or s.output_nonfinite or s.limited_frames):
+        return ""
+    return (
+        f", input cleaned {cleaned} samples ({s.input_nonfinite} NaN/Inf), "
+        f"limited {s.limited_frames} frames"
     )

@@ -37,11 +37,16 @@ class EngineStats:
     input_peak_dbfs: float  # last 100 ms
     output_peak_dbfs: float
     query: str | None
+    query_warning: str | None  # "warning: the model does not know ..." lines, or None
     mode: str
     wet: float
     gain_db: float
     bypass: bool
     error: str | None  # last error of a background task (query encoding), or None
+    input_nonfinite: int = 0  # NaN/Inf input samples replaced with 0 (`realtime.guard`)
+    input_clipped: int = 0  # input samples beyond +-4 (+12 dBFS) clipped
+    output_nonfinite: int = 0  # non-finite output samples replaced with 0
+    limited_frames: int = 0  # output frames the 0 dBFS limiter turned down
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict

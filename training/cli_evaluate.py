@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from livesep.commands.bundle import add_expect_digest
 from livesep.errors import ConfigError
 
 HELP = "SDR / SDRi / SI-SDR of a model on a benchmark set"
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-wrong-query", action="store_true", help="skip the control")
     parser.add_argument("--no-oracle", action="store_true", help="skip the oracle IRM")
     parser.add_argument("--device", default="cpu", help="torch device for --checkpoint")
+    add_expect_digest(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,10 +59,12 @@ def run(args: argparse.Namespace) -> int:
         if args.build_bench_from:
             return 0
         raise ConfigError("evaluate: give --bundle or --checkpoint (or --build-bench-from)")
+    if args.expect_digest and not args.bundle:
+        raise ConfigError("evaluate: --expect-digest pins a --bundle")
     if args.checkpoint:
         separate, rate = ev.checkpoint_separator(args.checkpoint, device=args.device)
     else:
-        separate, rate = ev.bundle_separator(args.bundle)
+        separate, rate = ev.bundle_separator(args.bundle, expect_digest=args.expect_digest)
     bench = ev.read_bench(args.bench, args.audio_dir)
     report = ev.evaluate(
         separate,

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from livesep import signals
 from livesep.errors import LivesepError
 
 HELP = "train a separator (one CPU/GPU, or many through torchrun)"
@@ -27,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue exactly from OUT_DIR/last.pt"
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an OUT_DIR that holds a run, deleting its checkpoints and log "
+        "(without --resume or --overwrite such a folder is refused)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -35,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from livesep.training.train import train
 
     cfg = load_config(args.config, list(args.overrides))
-    train(cfg, resume=args.resume, progress=not args.no_progress)
+    train(cfg, resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)
     return 0
 
 
@@ -44,8 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="livesep.training", description=HELP)
     add_arguments(parser)
     args = parser.parse_args(argv)
+    previous = signals.install()  # SIGTERM/SIGHUP unwind: a checkpoint's temp file goes
     try:
         return run(args)
     except LivesepError as exc:
         print(f"livesep train: error: {exc}", file=sys.stderr)
         return 1
+    except signals.Terminated as exc:
+        print(f"livesep train: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        signals.restore(previous)

@@ -84,6 +84,11 @@ class MixConfig:
     # Twin examples: every mixture is queried twice in one batch, once for its target and
     # once for one of its interferers (dataset.MixtureDataset); needs an even batch size.
     paired: bool = False
+    # Target classes are drawn with probability proportional to (train seconds of the
+    # class) ** class_power: 0 is uniform over classes (phases 1-6); 0.5 visits a class with
+    # 2 s of audio ~20x less often than one with 16 min, so a few clips are not replayed as
+    # often as a whole instrument's renders. Interferers stay uniform over classes.
+    class_power: float = 0.0
 
 
 @dataclass
@@ -244,6 +249,8 @@ def _validate(cfg: TrainConfig) -> None:
         raise ConfigError("config keys mix.eq_tilt_db and mix.eq_peak_db must be >= 0")
     if not 0.0 <= m.speed_semitones <= 12.0:
         raise ConfigError("config key mix.speed_semitones: must be in [0, 12]")
+    if not 0.0 <= cfg.mix.class_power <= 2.0:
+        raise ConfigError("config key mix.class_power: must be in [0, 2] (0: uniform over classes)")
     if cfg.optim.schedule not in ("cosine", "step", "constant"):
         raise ConfigError(
             f"config key optim.schedule: {cfg.optim.schedule!r} is not cosine, step or constant"

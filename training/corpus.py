@@ -91,6 +91,12 @@ class Item:
     cls: str
     holdout: bool
     file: Path  # the audio file to decode
+    unit: str = ""  # hold-out unit inside the source (a speaker); "" = the whole source
+
+    @property
+    def group(self) -> str:
+        """The unit the split is decided for: the source, or one unit inside it."""
+        return f"{self.source}/{self.unit}" if self.unit else self.source
 
 
 @dataclass
@@ -113,7 +119,7 @@ class BuildReport:
 
 # -- collecting items -------------------------------------------------------------------
 def _collect_deb(source: DebSource, store: PackageStore, report: BuildReport) -> list[Item]:
-    unpacked = store.unpack(source.name, source.archive, source.archive_prefix)
+    unpacked = store.unpack(source.name, source.archive, source.archive_prefix, source.extra)
     items, used = [], 0
     for rel in unpacked.files:
         rule = classify(source, rel)
@@ -128,6 +134,7 @@ def _collect_deb(source: DebSource, store: PackageStore, report: BuildReport) ->
                     rule.cls,
                     rule.holdout,
                     unpacked.root / rel,
+                    rule.unit,
                 )
             )
             used += 1
@@ -380,10 +387,11 @@ def collect(
 def assign_splits(items: list[Item], seed: int) -> dict[tuple[str, str], str]:
     """Split per item, keyed by (source, path).
 
-    Zero-shot classes: every item "zeroshot". A class with files from several packages:
-    the packages marked hold-out for it (or else the one with fewest files) are "val", as
-    long as another package keeps training files. A class from one package: a seeded 20%
-    of its files (at least one, when it has two or more) are "val".
+    Zero-shot classes: every item "zeroshot". A class with files from several groups (a
+    group is a package, or one hold-out unit such as a speaker inside it): the groups
+    marked hold-out for it (or else the one with fewest files) are "val", as long as
+    another group keeps training files. A class from one group: a seeded 20% of its files
+    (at least one, when it has two or more) are "val".
     """
     by_class: dict[str, list[Item]] = defaultdict(list)
     for item in items:
@@ -393,14 +401,14 @@ def assign_splits(items: list[Item], seed: int) -> dict[tuple[str, str], str]:
         if CLASSES[cls].role == ZEROSHOT:
             splits.update({(m.source, m.path): "zeroshot" for m in members})
             continue
-        packages = sorted({m.source for m in members})
-        held = {m.source for m in members if m.holdout}
-        if len(packages) > 1 and not held:
-            counts = {p: sum(m.source == p for m in members) for p in packages}
-            held = {min(packages, key=lambda p: (counts[p], p))}
-        if len(packages) > 1 and set(packages) - held:
+        groups = sorted({m.group for m in members})
+        held = {m.group for m in members if m.holdout}
+        if len(groups) > 1 and not held:
+            counts = {g: sum(m.group == g for m in members) for g in groups}
+            held = {min(groups, key=lambda g: (counts[g], g))}
+        if len(groups) > 1 and set(groups) - held:
             splits.update(
-                {(m.source, m.path): "val" if m.source in held else "train" for m in members}
+                {(m.source, m.path): "val" if m.group in held else "train" for m in members}
             )
             continue
         ordered = sorted(members, key=lambda m: stable_int(seed, m.source, m.path))

@@ -14,7 +14,9 @@ state beyond the step counter, and `--resume` is exact with any number of worker
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ import soxr
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from livesep.atomic import atomic_path, write_bytes, write_text
 from livesep.errors import AudioError, ConfigError
 from livesep.training.config import DataConfig, MixConfig
 from livesep.training.mixing import (
@@ -122,10 +125,26 @@ class Corpus:
     audio: list[np.ndarray]  # float16 [T_i] per clip (views into one array)
     # split -> class -> indices into `clips`
     by_split: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    _weights: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)
 
     def classes(self, split: str) -> list[str]:
         """Sorted class names present in a split."""
         return sorted(self.by_split.get(split, {}))
+
+    def class_weights(self, split: str, power: float) -> np.ndarray:
+        """float64 [C] over `classes(split)`: (seconds of audio) ** power, summing to 1."""
+        key = (split, power)
+        cached = self._weights.get(key)
+        if cached is None:
+            seconds = np.array(
+                [
+                    sum(self.audio[i].size for i in self.by_split[split][c]) / self.sample_rate
+                    for c in self.classes(split)
+                ]
+            )  # [C]
+            w = np.power(np.maximum(seconds, 1e-3), power)  # [C]
+            cached = self._weights[key] = w / w.sum()
+        return cached
 
     def captions(self, split: str, cls: str) -> list[str]:
         """Unique captions of a class's clips in a split, in first-seen order."""
@@ -193,10 +212,14 @@ def _read_cache(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     if cache is None or not (cache[0].is_file() and cache[1].is_file()):
         return None, None
-    index = json.loads(cache[1].read_text())
-    if index.get("paths") != _clip_key(clips):
-        return None, None  # the manifest changed: rebuild
-    return np.load(cache[0], mmap_mode="r"), np.asarray(index["offsets"], dtype=np.int64)
+    try:
+        index = json.loads(cache[1].read_text())
+        if not isinstance(index, dict) or index.get("paths") != _clip_key(clips):
+            return None, None  # the manifest changed: rebuild
+        flat = np.load(cache[0], mmap_mode="r", allow_pickle=False)
+        return flat, np.asarray(index["offsets"], dtype=np.int64)
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable cache: rebuild it
+        return None, None
 
 
 def _write_cache(
@@ -205,13 +228,9 @@ def _write_cache(
     if cache is None:
         return
     npy, meta = cache
-    npy.parent.mkdir(parents=True, exist_ok=True)
-    tmp = npy.with_name(npy.name + ".tmp.npy")
-    np.save(tmp, flat)
-    tmp.replace(npy)
-    tmp_meta = meta.with_suffix(".json.tmp")
-    tmp_meta.write_text(json.dumps({"paths": _clip_key(clips), "offsets": offsets.tolist()}))
-    tmp_meta.replace(meta)
+    with atomic_path(npy) as tmp, open(tmp, "wb") as f:
+        np.save(f, flat)
+    write_text(meta, json.dumps({"paths": _clip_key(clips), "offsets": offsets.tolist()}))
 
 
 @dataclass
@@ -232,11 +251,7 @@ def caption_embeddings(
     Returns:
         float32 [N, D], row i the embedding of texts[i].
     """
-    cached: dict[str, np.ndarray] = {}
-    if cache_path is not None and Path(cache_path).is_file():
-        with np.load(cache_path) as data:
-            if str(data["encoder"]) == encoder_name:
-                cached = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+    cached = read_caption_cache(cache_path, encoder_name)
     missing = [t for t in dict.fromkeys(texts) if t not in cached]
     if missing:
         from livesep.text import get_encoder
@@ -248,16 +263,39 @@ def caption_embeddings(
     return np.stack([cached[t] for t in texts]).astype(np.float32)
 
 
+def read_caption_cache(path: str | Path | None, encoder_name: str) -> dict[str, np.ndarray]:
+    """The caption -> embedding [D] table of a run's `embeddings.npz` ({} when absent or
+    from another encoder). Read without pickle: object arrays are refused.
+
+    Raises:
+        ConfigError: the file is not such a cache (one line naming it).
+    """
+    if path is None or not Path(path).is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["encoder"]) != encoder_name:
+                return {}
+            texts, vectors = data["texts"], np.asarray(data["vectors"], np.float32)
+            if texts.ndim != 1 or vectors.ndim != 2 or len(texts) != len(vectors):
+                raise ValueError("texts [N] and vectors [N, D] expected")
+            return dict(zip((str(t) for t in texts.tolist()), vectors, strict=True))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ConfigError(
+            f"{path}: not a caption embedding cache ({str(exc).splitlines()[0][:120]}); "
+            "delete it to rebuild"
+        ) from None
+
+
 def _save_embeddings(path: Path, encoder_name: str, table: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    buffer = io.BytesIO()
     np.savez(
-        tmp,
+        buffer,
         encoder=np.array(encoder_name),
         texts=np.array(list(table)),
         vectors=np.stack(list(table.values())),
     )
-    tmp.replace(path)
+    write_bytes(path, buffer.getvalue())
 
 
 def build_caption_table(
@@ -349,7 +387,12 @@ def make_training_example(
     no answer: the model has to read the query.
     """
     classes = corpus.classes("train")
-    cls = classes[int(rng.integers(len(classes)))]
+    if mix.class_power:
+        cls = classes[
+            int(rng.choice(len(classes), p=corpus.class_weights("train", mix.class_power)))
+        ]
+    else:
+        cls = classes[int(rng.integers(len(classes)))]  # the same draws as phases 1-6
     target = _draw_source(corpus, cls, length, mix, rng)
     k = int(rng.integers(mix.interferers_min, mix.interferers_max + 1))
     interferer_classes = _pick_others(classes, cls, k, rng)

@@ -23,6 +23,7 @@ reaches), for scale.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Callable
@@ -31,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 import soxr
 
 from livesep import metrics
-from livesep.errors import AudioError, ConfigError
+from livesep.atomic import atomic_path, write_text
+from livesep.audio import read_audio, write_audio
+from livesep.errors import ConfigError
 
 __all__ = [
     "BenchItem",
@@ -196,16 +198,13 @@ def _read_audioset_dir(root: Path) -> Bench:
 
 
 def load_wav(path: Path, sample_rate: int) -> np.ndarray:
-    """Mono float32 [T] at `sample_rate`.
+    """Mono float32 [T] at `sample_rate`, validated as every input (`read_audio`).
 
     Raises:
-        AudioError: missing or unreadable file.
+        AudioError: missing, unreadable, empty or non-finite audio, or a bad rate.
     """
-    try:
-        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)  # [T, C]
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        raise AudioError(f"benchmark audio {path}: cannot read ({exc})") from exc
-    mono = audio.mean(axis=1)
+    audio, rate = read_audio(path)  # [C, T]
+    mono = audio.mean(axis=0)
     if rate != sample_rate:
         mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
     return np.asarray(mono, np.float32)
@@ -219,11 +218,9 @@ def _embedder(
 ) -> Callable[[str], np.ndarray]:
     """query -> embedding [D]; a training run's caption cache (`embeddings.npz`) answers
     first, and the text encoder is only loaded for a query it lacks."""
-    cache: dict[str, np.ndarray] = {}
-    if cache_path is not None and cache_path.is_file():
-        with np.load(cache_path) as data:
-            if str(data["encoder"]) == encoder_name:
-                cache = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+    from livesep.training.dataset import read_caption_cache
+
+    cache = read_caption_cache(cache_path, encoder_name)
     encoder: list[Any] = []
 
     def embed(query: str) -> np.ndarray:
@@ -272,30 +269,40 @@ def checkpoint_separator(
     return separate, rate
 
 
-def bundle_separator(path: str | Path, threads: int = 1) -> tuple[Separator, int]:
-    """A bundle's step graph run over the whole clip (ONNX Runtime), latency removed."""
+def bundle_separator(
+    path: str | Path, threads: int = 1, expect_digest: str | None = None
+) -> tuple[Separator, int]:
+    """A bundle's step graph run over the whole clip (ONNX Runtime), latency removed;
+    `expect_digest` pins the bundle (`livesep.bundle.load_bundle`).
+
+    Queries are read as every host reads them (`livesep.query`: cached or encoded,
+    snapped, "X, not Y" as one batched call of X and Y, signs applied).
+    """
+    from livesep.bundle import load_bundle
+    from livesep.query import QueryReader
     from livesep.runner import StepRunner
 
-    runner = StepRunner(path, threads=threads)
-    bundle = runner.bundle
-    folder = Path(path)
-    files = getattr(bundle, "manifest", {}).get("text_encoder", {}).get("files", [])
-    if "text_encoder.onnx" in files:
-        embed = _embedder("minilm-onnx", None, path=folder)
-    else:
-        embed = _embedder(bundle.manifest["encoder"]["name"])
+    bundle = load_bundle(path, expect_digest=expect_digest)
+    reader = QueryReader(bundle)
+    runners: dict[int, StepRunner] = {}
 
     def separate(mixture: np.ndarray, query: str) -> np.ndarray:
+        request = reader.read(query)
+        k = len(request.sounds)
+        if k not in runners:
+            runners[k] = StepRunner(bundle, threads=threads, batch=k)
+        runner = runners[k]
         runner.reset()
-        runner.set_embedding(bundle.condition(embed(query)))  # as the hosts condition it
+        runner.set_embedding(request.conditions)  # [K, D]
         n = mixture.size
         total = n + runner.latency
-        padded = np.zeros((1, -(-total // runner.block) * runner.block), np.float32)
-        padded[0, :n] = mixture
-        out = runner.process(padded)  # [1, L], delayed by latency
-        return out[0, runner.latency : runner.latency + n].copy()
+        padded = np.zeros((k, -(-total // runner.block) * runner.block), np.float32)
+        padded[:, :n] = mixture
+        out = runner.process(padded)  # [K, L], delayed by latency
+        estimates = out[:, runner.latency : runner.latency + n]  # [K, T]
+        return request.weights @ estimates + request.mixture * mixture  # [T]
 
-    return separate, runner.sample_rate
+    return separate, bundle.sample_rate
 
 
 def irm_oracle(mixture: np.ndarray, target: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -463,8 +470,8 @@ def write_report(report: dict[str, Any], out_dir: str | Path, title: str = "") -
         for i, a in enumerate(report["audio"])
     ]
     plain = {k: v for k, v in report.items() if k != "audio"}
-    (out / "report.json").write_text(json.dumps(plain, indent=2) + "\n")
-    (out / "report.md").write_text(_markdown(plain, title, pngs))
+    write_text(out / "report.json", json.dumps(plain, indent=2) + "\n")
+    write_text(out / "report.md", _markdown(plain, title, pngs))
     return [out / "report.json", out / "report.md", *pngs]
 
 
@@ -520,7 +527,8 @@ def _spectrogram_png(item: dict[str, Any], sample_rate: int, path: Path) -> Path
     axes[0].set_title(f"{row['query']!r}: SDRi {row['sdri']:.1f} dB")
     axes[-1].set_xlabel("s")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=80, format="png")
     plt.close(fig)
     return path
 
@@ -568,8 +576,8 @@ def build_bench(
     rows = []
     for n, it in enumerate(items):
         mix_rel, tgt_rel = f"audio/{n:05d}_mixture.wav", f"audio/{n:05d}_target.wav"
-        sf.write(out / mix_rel, it.mixture, sample_rate, subtype="FLOAT")
-        sf.write(out / tgt_rel, it.target, sample_rate, subtype="FLOAT")
+        write_audio(out / mix_rel, it.mixture, sample_rate, overwrite=True)  # float WAV
+        write_audio(out / tgt_rel, it.target, sample_rate, overwrite=True)
         wrong = [c for c in classes if c not in (it.cls, it.interferer_cls)]
         wrong_query = texts[val_rows[wrong[int(rng.integers(len(wrong)))]][0]] if wrong else ""
         rows.append(
@@ -582,8 +590,9 @@ def build_bench(
                 "wrong_query": wrong_query,
             }
         )
-    with (out / BENCH_CSV).open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else list(OURS_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else list(OURS_COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(out / BENCH_CSV, text.getvalue())
     return out

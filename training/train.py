@@ -11,6 +11,10 @@ atomically. `--resume` restores model, optimizer, scheduler, step and every RNG,
 data order is a function of the step, so a resumed run continues exactly where the
 interrupted one was. `init_from` starts a new run (a new recipe, a new loss) from another
 run's weights and step with a fresh optimizer.
+
+A run folder that already holds a run (checkpoints or a log) is refused unless `--resume`
+continues it or `--overwrite` clears it (checkpoints, log and TensorBoard files; the data
+caches stay), so a forgotten `--resume` cannot replace hours of training.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -33,6 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from livesep.atomic import clean_stale_temps, write_text
 from livesep.errors import CheckpointError, ConfigError
 from livesep.training import distributed
 from livesep.training.config import OptimConfig, TrainConfig, config_to_dict
@@ -53,6 +59,49 @@ __all__ = ["train", "lr_factor", "rng_state", "set_rng_state", "LAST", "load_tra
 LAST = "last.pt"  # the rolling checkpoint in out_dir
 EMBEDDINGS = "embeddings.npz"  # caption embeddings cache in out_dir
 LOG = "log.jsonl"  # scalars, one JSON object per logged step
+TB = "tb"  # TensorBoard folder in out_dir
+
+
+def run_files(out_dir: Path) -> list[Path]:
+    """What a previous run left in `out_dir`: checkpoints, the log, TensorBoard files."""
+    found = [out_dir / name for name in (LAST, LOG, TB) if (out_dir / name).exists()]
+    return found + sorted(out_dir.glob("step_*.pt"))
+
+
+def check_run_folder(cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a fresh run over an existing one without `overwrite`.
+
+    Raises:
+        ConfigError: `out_dir` holds a run and neither `resume` nor `overwrite` is set, both
+            are, or `init_from` lies in what `overwrite` would delete.
+    """
+    out_dir = Path(cfg.out_dir)
+    if resume and overwrite:
+        raise ConfigError("--resume continues a run and --overwrite clears it: pick one")
+    if resume:
+        return
+    existing = run_files(out_dir) if out_dir.is_dir() else []
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing[:4])
+        raise ConfigError(
+            f"{out_dir} already holds a run ({names}): continue it with --resume, or start "
+            "over with --overwrite (deletes its checkpoints and log)"
+        )
+    if overwrite and cfg.init_from:
+        source = Path(cfg.init_from).resolve()
+        if any(source == p.resolve() or p.resolve() in source.parents for p in existing):
+            raise ConfigError(
+                f"config key init_from: {cfg.init_from} is in the run --overwrite would clear"
+            )
+
+
+def clear_run_folder(out_dir: Path) -> None:
+    """Delete a previous run's checkpoints, log and TensorBoard files (`--overwrite`)."""
+    for path in run_files(out_dir):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 @dataclass
@@ -382,7 +431,7 @@ def _writer(out_dir: Path) -> Any:
     except ImportError:
         print("livesep train: tensorboard not installed; no TensorBoard logs", file=sys.stderr)
         return None
-    return SummaryWriter(str(out_dir / "tb"))
+    return SummaryWriter(str(out_dir / TB))
 
 
 def _log(writer: Any, values: dict[str, float], step: int, out_dir: Path) -> None:
@@ -396,17 +445,22 @@ def _log(writer: Any, values: dict[str, float], step: int, out_dir: Path) -> Non
         f.write(json.dumps({"step": step, **values}) + "\n")
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> nn.Module:
+def train(
+    cfg: TrainConfig, resume: bool = False, progress: bool = True, overwrite: bool = False
+) -> nn.Module:
     """Train per `cfg` (in this process's share of a torchrun job, if any).
 
     Args:
         cfg: the run's configuration.
         resume: continue from `out_dir/last.pt` exactly.
         progress: show the tqdm bar (rank 0 only).
+        overwrite: start afresh in an `out_dir` that holds a run, deleting its
+            checkpoints and log (without it, or `resume`, such a folder is refused).
 
     Returns:
         The trained model, unwrapped (no DDP), on its training device.
     """
+    check_run_folder(cfg, resume, overwrite)  # every rank, before any of them writes
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     device = _pick_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
@@ -416,7 +470,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> nn.M
     out_dir = Path(cfg.out_dir)
     if master:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+        clean_stale_temps(out_dir)  # what a killed run left (SIGKILL cannot be caught)
+        if overwrite:
+            clear_run_folder(out_dir)
+        write_text(out_dir / "config.yaml", yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     _seed_everything(cfg.seed + dinfo.rank)
     data = prepare_data(cfg, out_dir)
     embeddings = torch.from_numpy(data.captions.embeddings).to(device)  # [N, D]

@@ -1,14 +1,18 @@
 """`livesep separate`: extract (or remove) described sounds from audio files.
 
     livesep separate INPUT [INPUT ...] --query "a dog barking" [--query ...]
+    livesep separate INPUT --keep "a voice" [--keep ...] --remove "the wind" [--remove ...]
                      [-o OUT | --out-dir DIR] [--mode extract|remove]
                      [--bundle PATH | --checkpoint PATH [--clap-checkpoint PATH]]
     livesep separate --batch jobs.csv    # columns: input,query,output[,mode]
 
-Every (input, queries) pair is a job; the model and text encoder are loaded once for all
+Each --query is one request, one output ("voice, not wind" keeps the voice and removes
+the wind: `livesep.query`); --keep/--remove name the sounds of one request without
+parsing. Every (input, queries) pair is a job; the model and text encoder are loaded once for all
 jobs. A failing job is reported on one line and the others go on; the exit status is 1 if
 any job failed. Outputs are written atomically and never replace the input (nor an
-existing file without --overwrite).
+existing file without --overwrite). The plan is checked before any work: no job may write
+another job's input, and no two outputs may be the same file.
 """
 
 from __future__ import annotations
@@ -24,9 +28,13 @@ from typing import Any
 
 import soundfile as sf
 
-from livesep.bundle import load_for_queries
+from livesep.atomic import clean_stale_temps
+from livesep.bundle import default_bundle_path, load_bundle
+from livesep.commands.bundle import add_expect_digest
 from livesep.errors import LivesepError
+from livesep.query import TEXT_SHOWN, Request
 from livesep.separate import MODES, Separator
+from livesep.terminal import printable
 
 HELP = "separate files by text query (offline, any length, constant memory)"
 NAME_PATTERN = "{stem}.{query}{ext}"  # --out-dir naming; remove mode prefixes "without-"
@@ -42,6 +50,8 @@ class Job:
     queries: list[str]
     outputs: list[Path]
     mode: str
+    keep: tuple[str, ...] = ()  # --keep/--remove: one request given as parts
+    remove: tuple[str, ...] = ()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--query",
         action="append",
         default=[],
-        help="what to separate; repeat for several. A removal phrase ('remove the dog', "
-        "'without traffic') removes that sound whatever --mode says",
+        help="what to separate; repeat for several outputs. Keep and remove in one query: "
+        "'voice, not wind', 'keep the guitar and the drums, remove the crowd', "
+        "'everything but the dog' (a removal phrase removes whatever --mode says)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to keep, as written (repeatable; with --remove: one output)",
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to remove, as written (repeatable; alone: mixture minus the sounds)",
     )
     out = parser.add_mutually_exclusive_group()
     out.add_argument(
@@ -78,6 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder with RoBERTa's vocab.json + merges.txt for CLAP "
         "(default: roberta-base from the local Hugging Face cache)",
     )
+    add_expect_digest(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -89,33 +115,104 @@ def slug(query: str) -> str:
     return text[:SLUG_MAX].rstrip("-") or "query"
 
 
-def output_name(input: Path, query: str, mode: str, out_dir: Path) -> Path:
+def slugs(queries: list[str]) -> list[str]:
+    """One distinct slug per query: a repeated slug gets -2, -3, ... ("!!" and "??" both
+    slug to "query": "query", "query-2")."""
+    out: list[str] = []
+    for query in queries:
+        base = name = slug(query)
+        n = 1
+        while name in out:
+            n += 1
+            name = f"{base}-{n}"
+        out.append(name)
+    return out
+
+
+def output_name(input: Path, query_slug: str, mode: str, out_dir: Path) -> Path:
     """`{stem}.{query-slug}{ext}` in `out_dir` ("without-{slug}" in remove mode)."""
     ext = input.suffix.lower() if input.suffix.lower() in KEEP_EXTENSIONS else ".wav"
-    name = slug(query) if mode == "extract" else f"without-{slug(query)}"
+    name = query_slug if mode == "extract" else f"without-{query_slug}"
     return out_dir / NAME_PATTERN.format(stem=input.stem, query=name, ext=ext)
+
+
+def _parts_label(keep: list[str], remove: list[str]) -> str:
+    """The --out-dir name of a --keep/--remove request: 'voice' or 'voice-without-wind'."""
+    kept = " and ".join(keep)
+    removed = "without " + " and ".join(remove) if remove else ""
+    return f"{kept} {removed}".strip()
 
 
 def jobs_from_args(args: argparse.Namespace) -> list[Job]:
     if not args.inputs:
         raise LivesepError("no input: give INPUT files or --batch CSV")
+    if (args.keep or args.remove) and args.query:
+        raise LivesepError("give --query, or --keep/--remove, not both")
+    if args.keep or args.remove:
+        label = _parts_label(args.keep, args.remove)
+        jobs = jobs_from_args_queries(args, [label])
+        for job in jobs:
+            job.keep, job.remove = tuple(args.keep), tuple(args.remove)
+        return jobs
     if not args.query:
         raise LivesepError("no --query: describe the sound to separate")
-    single = len(args.inputs) == 1 and len(args.query) == 1
+    return jobs_from_args_queries(args, list(args.query))
+
+
+def jobs_from_args_queries(args: argparse.Namespace, queries: list[str]) -> list[Job]:
+    """One job per input, with one output per query."""
+    single = len(args.inputs) == 1 and len(queries) == 1
     if args.output and not single and "{query}" not in args.output:
         raise LivesepError(f"-o {args.output}: several outputs need {{query}} in the pattern")
     if args.output and len(args.inputs) > 1 and "{stem}" not in args.output:
         raise LivesepError(f"-o {args.output}: several inputs need {{stem}} in the pattern")
     jobs = []
+    names = slugs(queries)  # one distinct file name per query
     for name in args.inputs:
         src = Path(name)
         if args.output:
-            outs = [_format(args.output, src.stem, slug(q)) for q in args.query]
+            outs = [_format(args.output, src.stem, q) for q in names]
         else:
             out_dir = Path(args.out_dir) if args.out_dir else src.parent
-            outs = [output_name(src, q, args.mode, out_dir) for q in args.query]
-        jobs.append(Job(src, list(args.query), outs, args.mode))
+            outs = [output_name(src, q, args.mode, out_dir) for q in names]
+        jobs.append(Job(src, list(queries), outs, args.mode))
     return jobs
+
+
+def check_plan(jobs: list[Job]) -> None:
+    """Refuse a plan where a job writes another job's input or two outputs coincide.
+
+    Checked before any work, so a batch never processes a file an earlier job replaced,
+    and no output silently replaces another.
+
+    Raises:
+        LivesepError: naming the two jobs and the file.
+    """
+    writers: dict[object, int] = {}  # file identity -> the job writing it
+    for i, job in enumerate(jobs, start=1):
+        for out in job.outputs:
+            j = writers.setdefault(_identity(out), i)
+            if j != i or job.outputs.count(out) > 1:
+                raise LivesepError(
+                    f"jobs {j} and {i} both write {printable(str(out))}; give each its own "
+                    "output"
+                )
+    for i, job in enumerate(jobs, start=1):
+        j = writers.get(_identity(job.input), i)
+        if j != i:
+            raise LivesepError(
+                f"job {j} writes {printable(str(job.input))}, which is job {i}'s input; "
+                "write the outputs elsewhere"
+            )
+
+
+def _identity(path: Path) -> object:
+    """What names one file: (device, inode) when it exists (links, case), else its path."""
+    try:
+        st = path.stat()
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return str(path.resolve())
 
 
 def _format(pattern: str, stem: str, query: str) -> Path:
@@ -150,7 +247,8 @@ def jobs_from_csv(path: Path, default_mode: str, out_dir: str | None) -> list[Jo
         if row.get("output"):
             out = base / row["output"].strip()
         else:
-            out = output_name(src, query, mode, base / out_dir if out_dir else src.parent)
+            folder = base / out_dir if out_dir else src.parent
+            out = output_name(src, slug(query), mode, folder)
         jobs.append(Job(src, [query], [out], mode))
     return jobs
 
@@ -167,18 +265,28 @@ def run(args: argparse.Namespace) -> int:
     if (args.clap_checkpoint or args.clap_tokenizer) and not args.checkpoint:
         raise LivesepError("--clap-checkpoint and --clap-tokenizer need --checkpoint")
     if args.batch:
-        if args.inputs or args.query or args.output:
+        if args.inputs or args.query or args.keep or args.remove or args.output:
             raise LivesepError("--batch takes its inputs, queries and outputs from the CSV")
         jobs = jobs_from_csv(Path(args.batch), args.mode, args.out_dir)
     else:
         jobs = jobs_from_args(args)
-    bundle = None if args.checkpoint else load_for_queries(args.bundle, snap=not args.no_snap)
+    check_plan(jobs)
+    for folder in {out.parent for job in jobs for out in job.outputs}:
+        clean_stale_temps(folder)  # what a killed run left (SIGKILL cannot be caught)
+    if args.expect_digest and args.checkpoint:
+        raise LivesepError("--expect-digest pins a bundle; it does not apply to --checkpoint")
+    bundle = (
+        None
+        if args.checkpoint
+        else load_bundle(args.bundle or default_bundle_path(), expect_digest=args.expect_digest)
+    )
     separator = Separator(
         bundle=bundle,
         checkpoint=args.checkpoint,
         clap_checkpoint=args.clap_checkpoint,
         clap_tokenizer=args.clap_tokenizer,
         threads=args.threads,
+        snap=not args.no_snap,
     )
     return run_jobs(separator, jobs, args.overwrite, quiet=args.quiet)
 
@@ -188,15 +296,7 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
     from tqdm import tqdm
 
     total = sum(_seconds(job.input) for job in jobs)
-    if not quiet:  # what each query snaps onto, so a misread phrasing shows before the work
-        for query in dict.fromkeys(q for job in jobs for q in job.queries):
-            try:
-                read = separator.reading(query)
-            except LivesepError:  # a bad query fails as its own job below, with the reason
-                continue
-            if read:
-                parts = ", ".join(f"{text} ({100 * w:.0f}%)" for text, w in read)
-                print(f'query "{query}" reads as: {parts}', file=sys.stderr)
+    requests = _read_requests(separator, jobs, quiet)
     failed = 0
     bar_format = "{l_bar}{bar}| {n:.1f}/{total:.1f} s of audio [{elapsed}<{remaining}]"
     with tqdm(total=total, bar_format=bar_format, disable=quiet, file=sys.stderr) as bar:
@@ -205,21 +305,60 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
             try:
                 written = separator.separate_file(
                     job.input,
-                    job.queries,
+                    [requests.get(_key(job, q)) or _read(separator, job, q) for q in job.queries],
                     job.outputs,
                     mode=job.mode,  # type: ignore[arg-type]
                     overwrite=overwrite,
                     progress=_advance(bar, rate),
                 )
-            except (LivesepError, OSError) as exc:  # OSError: disk full, permissions, ...
+            except (LivesepError, OSError) as exc:  # OSError: permissions, ...
                 failed += 1
-                bar.write(f"livesep separate: job {i} failed: {exc}", file=sys.stderr)
+                bar.write(
+                    f"livesep separate: job {i} failed: {printable(str(exc))}", file=sys.stderr
+                )
                 continue
             for path in written:
-                bar.write(f"wrote {path}", file=sys.stdout)
+                bar.write(f"wrote {printable(str(path))}", file=sys.stdout)
     if failed:
         print(f"livesep separate: {failed} of {len(jobs)} jobs failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _key(job: Job, query: str) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    return (query, job.mode, job.keep, job.remove)
+
+
+def _read(separator: Separator, job: Job, query: str) -> Request:
+    """The request of one of a job's queries (its --keep/--remove parts, if it has them)."""
+    if job.keep or job.remove:
+        return separator.queries.read_parts(job.keep, job.remove)
+    return separator.read(query, job.mode)  # type: ignore[arg-type]
+
+
+def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[Any, Request]:
+    """Read every distinct query once, before the work; print what each reads as and a
+    'warning: ... does not know ...' line for each sound the model does not know."""
+    requests: dict[Any, Request] = {}
+    for job in jobs:
+        for query in job.queries:
+            key = _key(job, query)
+            if key in requests:
+                continue
+            try:
+                request = _read(separator, job, query)
+            except LivesepError:  # a bad query fails as its own job, with the reason
+                continue
+            requests[key] = request
+            for warning in request.warnings():  # always: a wrong sound is worse than noise
+                print(f"livesep separate: {warning}", file=sys.stderr)  # printable already
+            if quiet:
+                continue
+            for sound in request.sounds:
+                role = "" if len(request.sounds) == 1 else " (keep)" if sound.keep else " (remove)"
+                if sound.reading:
+                    shown = printable(sound.text, TEXT_SHOWN)
+                    print(f'query "{shown}"{role} reads as: {sound.nearest()}', file=sys.stderr)
+    return requests
 
 
 def _advance(bar: Any, rate: int) -> Callable[[int], None]:

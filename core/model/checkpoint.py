@@ -21,8 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from livesep.atomic import atomic_path
 from livesep.errors import CheckpointError
-from livesep.fsmode import temp_file
 from livesep.model.resunet import ResUNet30, ResUNet30Config
 from livesep.safeload import load_state
 
@@ -108,19 +108,11 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, **extra: Any
         "model": model.state_dict(),
         **extra,
     }
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = temp_file(folder, prefix=".tmp-", suffix=".pt")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_path(path, error=CheckpointError) as tmp:
+        with open(tmp, "wb") as f:
             torch.save(checkpoint, f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def load_checkpoint(

