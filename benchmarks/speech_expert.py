@@ -169,12 +169,16 @@ def run_quality(model: Separator, routed: Separator, sets: dict, rate: int) -> N
         ),
     }
     print(f"\nspeech in noise: {len(noisy)} mixtures, SNR {SNRS_DB} dB, {rate} Hz")
+    results: dict[str, list[tuple[float, float]]] = {}
     for name, fn in systems.items():
-        rows = [fn(it) for it in noisy]
+        rows = results[name] = [fn(it) for it in noisy]
         print(f"  {name:46s} {score(rows)}")
         for snr in SNRS_DB:
             sub = [r for r, it in zip(rows, noisy, strict=True) if it["snr"] == snr]
             print(f"  {'':4s}at {snr:.0f} dB {'':34s} {score(sub)}")
+    paired(results, "DFN3 alone", 'model "speech"')
+    paired(results, 'livesep "speech" (routed)', "DFN3 alone")
+    paired(results, "remove: mixture - DFN3", 'remove: model "remove the speech"')
     for key in ("mf", "mf+noise"):
         items = sets[key]
         print(
@@ -188,9 +192,17 @@ def run_quality(model: Separator, routed: Separator, sets: dict, rate: int) -> N
                 model, enhance(it["mix"], rate), QUERY[it["cls"]]
             ),
         }
+        results = {}
         for name, est in pairs.items():
-            rows = [both(est(it), it["target"], it["mix"]) for it in items]
+            rows = results[name] = [both(est(it), it["target"], it["mix"]) for it in items]
             print(f"  {name:46s} {score(rows)}")
+        paired(results, "DFN3 then model, class query", "model, class query")
+
+
+def paired(results: dict[str, list[tuple[float, float]]], a: str, b: str) -> None:
+    """Print the paired difference a - b over the same mixtures."""
+    diff = [(x[0] - y[0], x[1] - y[1]) for x, y in zip(results[a], results[b], strict=True)]
+    print(f"  paired: {a} - {b}: {score(diff)}")
 
 
 def per_hop(step: Callable[[np.ndarray], object], x: np.ndarray, hop: int) -> tuple[float, float]:

