@@ -214,3 +214,27 @@ def test_evaluate_speech_expert_flag_without_the_extra(no_wheel):
 
     with pytest.raises(ConfigError, match=r"livesep\[speech\]"):
         with_speech_expert(lambda mixture, query: mixture, 16000)
+
+
+NO_TORCH = """
+import sys
+import numpy as np
+from livesep import expert, speech_route
+if expert.available():
+    stream = expert.SpeechExpert()
+    stream.process(np.zeros(stream.hop, np.float32))
+    expert.enhance(np.zeros(4000, np.float32), 16000)
+print("TORCH" if "torch" in sys.modules else "NO-TORCH")
+"""
+
+
+def test_the_expert_runs_without_torch():
+    # For the live path later: the expert and the router module import numpy and ctypes only
+    # (the router's default MiniLM encoder is built on first use; live would pass the ONNX one).
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TORCH], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("NO-TORCH")
