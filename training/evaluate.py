@@ -315,8 +315,8 @@ def with_speech_expert(separate: Separator, sample_rate: int) -> Separator:
         ConfigError: the `speech` extra is not installed (the message says how to add it).
     """
     from livesep import expert
+    from livesep.query import parse_request
     from livesep.speech_route import SpeechRouter
-    from livesep.text import parse_query
 
     if not expert.available():
         raise ConfigError(f"--speech-expert: {expert.EXTRA_HINT}")
@@ -326,7 +326,10 @@ def with_speech_expert(separate: Separator, sample_rate: int) -> Separator:
         if router.route(query) != "expert":
             return separate(mixture, query)
         estimate = expert.enhance(mixture, sample_rate)  # [T], aligned
-        return mixture - estimate if parse_query(query).remove else estimate
+        keeps = [keep for _, keep in parse_request(query)]
+        if any(keeps):  # as a Request: signed sum of the sounds' (identical) estimates
+            return (2 * sum(keeps) - len(keeps)) * estimate
+        return mixture - len(keeps) * estimate
 
     return routed
 

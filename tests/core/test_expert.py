@@ -97,10 +97,15 @@ def test_speakers_other_voices_and_sounds_stay_with_the_model(router, query):
     assert router.route(query) == "model"
 
 
-def test_speech_route_takes_text_or_a_read_sound():
+def test_speech_route_takes_text_a_read_sound_or_a_request(router):
     assert speech_route("voice") is True
     assert speech_route(SimpleNamespace(text="a man speaking")) is False
-    assert speech_route(SimpleNamespace(text="remove the speech")) is True
+    assert speech_route(SimpleNamespace(text="the speech")) is True
+    voices = SimpleNamespace(sounds=[SimpleNamespace(text="the voices")])
+    assert router.route(voices) == "expert"
+    mixed = SimpleNamespace(sounds=[SimpleNamespace(text="voice"), SimpleNamespace(text="music")])
+    assert router.route(mixed) == "model"  # the expert cannot remove the music alone
+    assert router.route("voice, not music") == "model"
 
 
 # ------------------------------------------------------------------ alignment, length
