@@ -345,7 +345,8 @@ def _read(separator: Separator, job: Job, query: str) -> Request:
 
 def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[Any, Request]:
     """Read every distinct query once, before the work; print what each reads as and a
-    'warning: ... does not know ...' line for each sound the model does not know."""
+    'warning: ... does not know ...' line for each sound the model does not know (or, for
+    a request the speech expert takes, the route instead)."""
     requests: dict[Any, Request] = {}
     for job in jobs:
         for query in job.queries:
@@ -357,14 +358,14 @@ def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[A
             except LivesepError:  # a bad query fails as its own job, with the reason
                 continue
             requests[key] = request
+            line = route_line(separator, request) if separator.expert else None
+            if line:  # always, as the warnings: which system runs, or what the extra adds
+                print(line, file=sys.stderr)
+            if separator.uses_expert(request):  # the expert reads no captions
+                continue
             for warning in request.warnings():  # always: a wrong sound is worse than noise
                 print(f"livesep separate: {warning}", file=sys.stderr)  # printable already
             if quiet:
-                continue
-            line = route_line(separator, request) if separator.expert else None
-            if line:
-                print(line, file=sys.stderr)
-            if separator.uses_expert(request):  # the expert reads no captions
                 continue
             for sound in request.sounds:
                 role = "" if len(request.sounds) == 1 else " (keep)" if sound.keep else " (remove)"
