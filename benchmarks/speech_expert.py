@@ -131,6 +131,8 @@ def build(corpus: Path, items: int, rate: int, seed: int) -> dict[str, list[dict
 
 
 def score(rows: list[tuple[float, float]]) -> str:
+    if not rows:
+        return "(no mixtures)"
     a = np.array(rows)  # [N, 2]
     se = a.std(axis=0, ddof=1) / np.sqrt(len(a)) if len(a) > 1 else np.zeros(2)
     mean = a.mean(axis=0)
@@ -230,7 +232,7 @@ def run_cost(model: Separator, seconds: float = 10.0) -> None:
     }
     assert model.bundle is not None
     runner = StepRunner(model.bundle, threads=1)
-    runner.set_embedding(model.embed(["speech"]))
+    runner.set_embedding(model.read("speech").conditions)  # [1, D]
     rate = runner.sample_rate
     y = (0.05 * rng.standard_normal((1, round(seconds * rate)))).astype(np.float32)
     costs[f"model step ({rate // 1000} kHz)"] = (
