@@ -13,9 +13,11 @@
    embeddings as its query bank, the provenance (corpus
    packages, training config, steps, wall time, machine) and the figures in its manifest.
 3. Keeps what a later session needs to continue: the model weights (weights_only) under
-   models/checkpoints/default.pt. No optimizer state goes into git (it tripled each
-   re-ship's weight); a later phase starts from these weights with a fresh optimizer
-   (`init_from=models/checkpoints/default.pt optim.schedule_start=STEP`).
+   models/checkpoints/default.pt, stored as float16 (half the bytes in git). The shipped
+   model IS those rounded weights: they are rounded first, then evaluated and exported, so
+   the bundle, the report and the checkpoint agree exactly. No optimizer state goes into
+   git (it tripled each re-ship's weight); a later phase starts from these weights with a
+   fresh optimizer (`init_from=models/checkpoints/default.pt optim.schedule_start=STEP`).
 """
 
 from __future__ import annotations
@@ -171,10 +173,23 @@ def previous_provenance(bundle_dir: Path) -> dict[str, Any] | None:
     return json.loads(manifest.read_text()).get("provenance")
 
 
-def keep_checkpoints(run: Path, dest: Path, step: int) -> None:
+def keep_checkpoint(model: torch.nn.Module, extra: dict[str, Any], dest: Path) -> Path:
+    """Round the model's weights to float16 in place and save them (as float16) in `dest`.
+
+    Returns the checkpoint's path; loading it gives exactly the rounded float32 model.
+    """
     dest.mkdir(parents=True, exist_ok=True)
-    model, extra = load_checkpoint(run / "last.pt")
-    save_checkpoint(dest / "default.pt", model, step=step, train_config=extra["train_config"])
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.half().float())
+    path = dest / "default.pt"
+    model.half()
+    try:
+        save_checkpoint(path, model, step=int(extra["step"]), train_config=extra["train_config"])
+    finally:
+        model.float()
+    return path
 
 
 def main() -> None:
@@ -192,11 +207,12 @@ def main() -> None:
     torch.set_num_threads(1)
 
     model, extra = load_checkpoint(args.run / "last.pt")
+    kept = keep_checkpoint(model, extra, args.checkpoints)  # rounded: what ships
     # As `livesep export --snap-captions`: the vectors the run trained on, from its cache.
     bank = caption_bank(args.corpus / "manifest.jsonl", trained=args.run / "embeddings.npz")
     vectors = np.stack(list(bank.values()))  # [N, D]
     separate, rate = ev.checkpoint_separator(
-        args.run / "last.pt", condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)
+        kept, condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)
     )
     report = ev.evaluate(separate, ev.read_bench(args.bench), rate)
     ev.write_report(
@@ -221,7 +237,6 @@ def main() -> None:
         familiarity_threshold=args.familiarity_threshold,
         overwrite=True,
     )
-    keep_checkpoints(args.run, args.checkpoints, int(extra["step"]))
     print(f"shipped {args.out}; report in {args.report}; checkpoints in {args.checkpoints}")
 
 

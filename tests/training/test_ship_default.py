@@ -65,3 +65,31 @@ def test_a_fresh_run_is_one_phase(ship, tmp_path):
     assert [p["steps"] for p in prov["phases"]] == [[0, 500]]
     assert prov["wall_time_h"] == 0.5
     assert ship.earlier_phases(None, 500) == []
+
+
+def test_kept_checkpoint_is_float16_and_loads_as_the_shipped_model(
+    ship: ModuleType, tmp_path: Path
+) -> None:
+    # The weights are rounded to float16 in place before the ship evaluates and exports
+    # them, and stored as float16: loading the file gives exactly the model that shipped.
+    import torch
+    from helpers.streaming_models import random_model
+
+    from livesep.model import load_checkpoint
+
+    model = random_model(seed=3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    path = ship.keep_checkpoint(model, {"step": 7, "train_config": {"steps": 7}}, tmp_path / "c")
+    stored = torch.load(path, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in stored["model"].values() if v.is_floating_point())
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # back to float32
+    changed = 0
+    for key, value in model.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, before[key].half().float(), rtol=0, atol=0)
+            changed += int(not torch.equal(value, before[key]))
+    assert changed  # the rounding did happen
+    loaded, extra = load_checkpoint(path)
+    assert extra["step"] == 7
+    for key, value in loaded.state_dict().items():
+        torch.testing.assert_close(value, model.state_dict()[key], rtol=0, atol=0)
