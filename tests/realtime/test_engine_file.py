@@ -122,7 +122,7 @@ def test_bad_controls_raise_clear_errors(bundle):
 
 
 def test_stalled_worker_resyncs_to_the_same_latency(bundle):
-    engine = Engine(bundle, query="speech")
+    engine = Engine(bundle, query="speech", worker="thread")
     x = noise(RATE)
     engine.process(x[:4096])
     lat = engine.latency_frames
@@ -147,7 +147,7 @@ def longest_zero_run(y):
 
 @pytest.mark.parametrize("query, gain", [("speech", 1.0), ("dog barking", 0.25)])
 def test_stall_is_concealed_with_the_held_gain_and_no_silence(bundle, query, gain):
-    engine = Engine(bundle, query=query)
+    engine = Engine(bundle, query=query, worker="thread")
     x = noise(RATE)
     y = np.zeros_like(x)
     block = 256
@@ -179,7 +179,7 @@ def test_stall_is_concealed_with_the_held_gain_and_no_silence(bundle, query, gai
 
 def test_fallback_dry_and_silence_still_available(bundle):
     for fallback, level in (("dry", 1.0), ("silence", 0.0)):
-        engine = Engine(bundle, query="dog barking", fallback=fallback)
+        engine = Engine(bundle, query="dog barking", fallback=fallback, worker="thread")
         x = noise(8192)
         engine.process(x[:4096])
         out = np.zeros((256, 1), np.float32)

@@ -88,5 +88,7 @@ def test_other_apps_record_livesep_output_from_the_virtual_mic(tmp_path):
     rec = rec[RATE:]  # [T, 2] past the start (the recorder may start before the file plays)
     assert np.abs(rec).max() > 0.05  # it carries sound
     np.testing.assert_array_equal(rec[:, 0], rec[:, 1])  # mono on both channels
-    offset, corr = find(noise, rec[: RATE // 2, 0])
+    # The best of a few 0.2 s windows (a loaded box may drop a quantum in the graph).
+    win = RATE // 5
+    corr = max(find(noise, rec[i : i + win, 0])[1] for i in range(0, rec.shape[0] - win, win))
     assert corr > 0.95, f"the recording is not livesep's output (correlation {corr:.3f})"
