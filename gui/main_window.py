@@ -42,6 +42,7 @@ STATUS_MS = 8000  # how long a status-bar message stays (ms)
 
 LEFT_MIN_W = 420  # px: the query box and the file path show ~45 characters
 
+
 class MainWindow(QMainWindow):
     """The livesep desktop window over one EngineController."""
 

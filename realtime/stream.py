@@ -10,7 +10,6 @@ from typing import Any
 
 from livesep.errors import AudioError
 
-
 _named = False  # the JACK client name is set once, before the first stream
 
 

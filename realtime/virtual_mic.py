@@ -3,10 +3,10 @@
 PipeWire's null-audio-sink with media.class "Audio/Source/Virtual" (PipeWire's class for
 a virtual source; with plain "Audio/Source" the null sink has no input ports to feed) is a
 source node that browsers, OBS and call apps list as a microphone; what is written to its
-input ports is what they record. The engine joins the same graph through PipeWire's JACK library (one
-clock, no bridge) as the client "NAME-engine", and PortAudio links its outputs to the
-node's inputs. The node lives as long as the `pw-cli` process that created it, which is
-stopped by its PID.
+input ports is what they record. The engine joins the same graph through PipeWire's JACK
+library (one clock, no bridge) as the client "NAME-engine", and PortAudio links its
+outputs to the node's inputs. The node lives as long as the `pw-cli` process that created
+it, which is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ class VirtualMic:
             text=True,
         )
         assert self.proc.stdin is not None
-        self.proc.stdin.write(f"create-node adapter {node_props(self.name, self.rate, self.period)}\n")
+        self.proc.stdin.write(
+            f"create-node adapter {node_props(self.name, self.rate, self.period)}\n"
+        )
         self.proc.stdin.flush()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self.exists():

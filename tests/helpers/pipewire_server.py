@@ -42,7 +42,9 @@ class PipeWireServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not ready():
             if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
-                logs = {p.name: p.read_text(errors="replace")[-300:] for p in self.dir.glob("*.log")}
+                logs = {
+                    p.name: p.read_text(errors="replace")[-300:] for p in self.dir.glob("*.log")
+                }
                 self.stop()
                 raise RuntimeError(f"{what} did not start: {logs}")
             time.sleep(0.1)

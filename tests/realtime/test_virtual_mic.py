@@ -29,7 +29,7 @@ def test_node_properties_and_name_checks():
     assert "media.class=Audio/Source/Virtual " in props and 'node.name="livesep"' in props
     assert "node.latency=256/48000" in props
     assert check_name("my-mic_2") == "my-mic_2"
-    for bad in ("", "a b", 'x"y', "a}" , "x" * 65):
+    for bad in ("", "a b", 'x"y', "a}", "x" * 65):
         with pytest.raises(Exception, match="virtual microphone name"):
             check_name(bad)
 
@@ -70,8 +70,16 @@ def test_other_apps_record_livesep_output_from_the_virtual_mic(tmp_path):
             assert '"media.class": "Audio/Source/Virtual"' in nodes  # apps list it as a microphone
             time.sleep(0.5)
             record = [
-                "pw-record", "--target", "livesep", "--rate", str(RATE), "--channels", "2",
-                "--format", "f32", str(rec_path),
+                "pw-record",
+                "--target",
+                "livesep",
+                "--rate",
+                str(RATE),
+                "--channels",
+                "2",
+                "--format",
+                "f32",
+                str(rec_path),
             ]
             rec_proc = subprocess.Popen(record, env=pw.env)
             time.sleep(2.5)
