@@ -51,7 +51,7 @@ def child(args: argparse.Namespace) -> None:
     from livesep.separate import Separator
 
     sep = Separator(bundle=args.bundle, threads=1)
-    sep.embed(["speech"])  # text before timing (cached in the bundle or encoded here)
+    sep.read("speech")  # text before timing (cached in the bundle or encoded here)
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB
     start = time.perf_counter()
     sep.separate_file(args.input, "speech", args.output, overwrite=True)

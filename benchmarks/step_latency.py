@@ -4,9 +4,10 @@ Exports the default StreamingResUNet (random weights: the cost does not depend o
 or takes an existing bundle, then runs the step graph hop by hop over >= 10 s of audio
 through `livesep.runner.StepRunner` (preallocated state buffers, two sets swapped each step,
 with or without IO binding) and prints median / p99 / max per hop and the real-time factor
-(compute time / audio time) for 1 and 2 threads.
+(compute time / audio time) for 1 and 2 threads. `--batch 1 4` also times the batch of
+a compound query ("voice, not wind": `livesep.query.MAX_SOUNDS` condition rows per call).
 
-    .venv/bin/python benchmarks/step_latency.py [--bundle DIR] [--seconds 10]
+    .venv/bin/python benchmarks/step_latency.py [--bundle DIR] [--seconds 10] [--batch 1 4]
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--graphs", nargs="+", default=["step", "chunk"])
     parser.add_argument("--no-plain-run", action="store_true", help="IO binding only")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1], help="rows per call")
     args = parser.parse_args(argv)
 
     import onnxruntime as ort
@@ -104,15 +106,21 @@ def main(argv: list[str] | None = None) -> int:
                 block_s = bundle.graph_block(graph) / bundle.sample_rate
                 for threads in args.threads:
                     for binding in (True,) if args.no_plain_run else (True, False):
-                        runner = StepRunner(
-                            bundle, prov, threads=threads, graph=graph, io_binding=binding
-                        )
-                        times, cpu = time_hops(runner, args.seconds)
-                        label = (
-                            f"{prov[0][:-17]} {graph} {threads} thr "
-                            f"{'iobind' if binding else 'run'}"
-                        )
-                        print(report(label, times, cpu, block_s), flush=True)
+                        for batch in args.batch:
+                            runner = StepRunner(
+                                bundle,
+                                prov,
+                                threads=threads,
+                                graph=graph,
+                                io_binding=binding,
+                                batch=batch,
+                            )
+                            times, cpu = time_hops(runner, args.seconds)
+                            label = (
+                                f"{prov[0][:-17]} {graph} B={batch} {threads} thr "
+                                f"{'iobind' if binding else 'run'}"
+                            )
+                            print(report(label, times, cpu, block_s), flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

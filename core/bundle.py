@@ -115,10 +115,13 @@ class Bundle:
     # text -> float32[D]; arrays do not compare with ==, and `manifest` already covers them
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     unlisted_files: tuple[str, ...] = ()
-    # float32 [N, D] embeddings of the training captions (`livesep.text.snap`), or None
+    # float32 [N, D] embeddings of the training captions (`livesep.query.snap`), or None
     query_bank: np.ndarray | None = field(default=None, compare=False)
     query_temperature: float = 0.0
     query_bank_texts: tuple[str, ...] = ()  # the captions of `query_bank`'s rows
+    # cosine below which a query is one the model does not know (`livesep.query`); None:
+    # the host's default
+    familiarity_threshold: float | None = None
     digest: str = ""  # sha256 over the manifest and every listed file (`bundle_digest`)
 
     @property
@@ -161,61 +164,32 @@ class Bundle:
         """The cached embedding float32[D] of `text`, or None when not cached."""
         return self.embeddings.get(text)
 
-    def condition(self, embedding: np.ndarray) -> np.ndarray:
-        """The embedding float32[D] the model is conditioned on for a query's `embedding`:
-        snapped onto the bundle's training captions when it carries a bank, else as is."""
-        if self.query_bank is None:
-            return np.asarray(embedding, dtype=np.float32)
-        from livesep.text.bank import snap
-
-        return snap(embedding, self.query_bank, self.query_temperature)
-
-    def reading(self, embedding: np.ndarray, top: int = 3) -> list[tuple[str, float]]:
-        """How a query's `embedding` is read: the `top` training captions by snap weight,
-        as (caption, weight 0-1); [] without a bank."""
-        if self.query_bank is None:
-            return []
-        from livesep.text.bank import snap_weights
-
-        w = snap_weights(embedding, self.query_bank, self.query_temperature)  # [N]
-        order = np.argsort(-w)[:top]
-        return [(self.query_bank_texts[i], float(w[i])) for i in order]
-
 
 # ---------------------------------------------------------------------------------------
 # Loading
 
 
-def load_for_queries(
-    path: str | os.PathLike[str] | None, snap: bool = True, expect_digest: str | None = None
-) -> Bundle:
-    """The bundle at `path` (None: the default one), without its query bank if not `snap`
-    (the hosts then condition on raw query embeddings, for sounds outside the training
-    captions); `expect_digest` as in `load_bundle`."""
-    bundle = load_bundle(
-        path if path is not None else default_bundle_path(), expect_digest=expect_digest
-    )
-    if snap:
-        return bundle
-    return replace(bundle, query_bank=None, query_temperature=0.0, query_bank_texts=())
-
-
 def default_bundle_path() -> Path:
-    """The bundle used when none is named: `$LIVESEP_BUNDLE`, else `models/default/`.
+    """The bundle used when none is named: `$LIVESEP_BUNDLE`, else the default bundle.
 
-    `models/default/` is the bundle shipped in the source tree (an editable install, as the
-    README sets up, finds it next to `core/`).
+    The default bundle is package data: `livesep/models/default/` in an installed wheel,
+    `models/default/` next to `core/` in the source tree (an editable install, as the
+    README sets up).
 
     Raises:
         BundleError: no bundle is there.
     """
     env = os.environ.get("LIVESEP_BUNDLE")
-    path = Path(env) if env else Path(__file__).resolve().parent.parent / "models" / "default"
-    if not (path / MANIFEST).is_file():
-        raise BundleError(
-            f"{path}: no default bundle here; name one with --bundle PATH (or set LIVESEP_BUNDLE)"
-        )
-    return path
+    here = Path(__file__).resolve().parent  # livesep/ installed, core/ in the checkout
+    installed, checkout = here / "models" / "default", here.parent / "models" / "default"
+    candidates = [Path(env)] if env else [installed, checkout]
+    for path in candidates:
+        if (path / MANIFEST).is_file():
+            return path
+    raise BundleError(
+        f"{' or '.join(map(str, candidates))}: no default bundle here; name one with "
+        "--bundle PATH (or set LIVESEP_BUNDLE)"
+    )
 
 
 def load_bundle(
@@ -433,11 +407,12 @@ def _load_embeddings(root: Path, m: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _load_query_bank(
     root: Path, m: dict[str, Any]
-) -> tuple[np.ndarray | None, float, tuple[str, ...]]:
-    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature"}."""
+) -> tuple[np.ndarray | None, float, tuple[str, ...], float | None]:
+    """The manifest's `query_bank` {"file": npz of texts [N] + vectors [N, D], "temperature",
+    optional "familiarity_threshold"}."""
     spec = m.get("query_bank")
     if not spec:
-        return None, 0.0, ()
+        return None, 0.0, (), None
     where = root / MANIFEST
     if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
         raise BundleError(f"{where}: 'query_bank' must be {{'file': ..., 'temperature': ...}}")
@@ -445,6 +420,13 @@ def _load_query_bank(
     if isinstance(given, bool) or not isinstance(given, int | float) or not given > 0:
         raise BundleError(f"{where}: query_bank temperature must be > 0, got {given!r}")
     temperature = float(given)
+    threshold = spec.get("familiarity_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not -1.0 <= threshold <= 1.0
+    ):
+        raise BundleError(f"{where}: query_bank familiarity_threshold must be a cosine in [-1, 1]")
     bpath = root / spec["file"]
     try:
         with np.load(bpath, allow_pickle=False) as data:
@@ -459,12 +441,13 @@ def _load_query_bank(
     norms = np.linalg.norm(vectors, axis=1)  # [N]
     if not np.all(np.isfinite(vectors)) or np.abs(norms - 1.0).max() > 1e-3:
         raise BundleError(f"{bpath}: query bank vectors must be finite and unit length")
-    return vectors, temperature, tuple(str(t) for t in texts.tolist())
+    texts_out = tuple(str(t) for t in texts.tolist())
+    return vectors, temperature, texts_out, None if threshold is None else float(threshold)
 
 
 def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
     listed = set(m["files"]) | {MANIFEST}
-    bank, temperature, bank_texts = _load_query_bank(root, m)
+    bank, temperature, bank_texts, threshold = _load_query_bank(root, m)
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     return Bundle(
         path=root,
@@ -488,6 +471,7 @@ def _make_bundle(root: Path, m: dict[str, Any]) -> Bundle:
         query_bank=bank,
         query_temperature=temperature,
         query_bank_texts=bank_texts,
+        familiarity_threshold=threshold,
     )
 
 
@@ -720,7 +704,8 @@ def describe(bundle: Bundle) -> str:
     if b.query_bank is not None:
         lines.append(
             f"query snap {b.query_bank.shape[0]} training captions, "
-            f"temperature {b.query_temperature:g}"
+            f"temperature {b.query_temperature:g}, familiarity threshold "
+            + (f"{b.familiarity_threshold:g}" if b.familiarity_threshold is not None else "default")
         )
     if b.text_encoder_files:
         lines.append("text encoder files: " + ", ".join(b.text_encoder_files))

@@ -45,6 +45,7 @@ from livesep.audio import (
 )
 from livesep.bundle import Bundle, default_bundle_path, load_bundle
 from livesep.errors import AudioError, BundleError, QueryError
+from livesep.query import QueryReader, Request
 from livesep.runner import OfflineRunner, StepRunner
 
 Mode = Literal["extract", "remove"]
@@ -242,9 +243,12 @@ class WindowEngine:
 
 
 class Pipeline:
-    """Input blocks [C, n] at `rate` -> per-query outputs [Q, C, m] at `rate`, aligned.
+    """Input blocks [C, n] at `rate` -> per-request outputs [Q, C, m] at `rate`, aligned.
 
-    The total output length equals the total input length exactly.
+    The engine estimates every sound of every request (rows (s*C + c), s counting the
+    sounds of all requests in order); each request's output is the signed sum of its
+    sounds' estimates, plus the mixture when it keeps nothing. The total output length
+    equals the total input length exactly.
     """
 
     def __init__(
@@ -253,12 +257,12 @@ class Pipeline:
         rate: int,
         model_rate: int,
         channels: int,
-        modes: Sequence[Mode],
+        requests: Sequence[Request],
     ) -> None:
-        """`modes`: one per query, "extract" or "remove" (mixture - target)."""
         self.engine = make_engine()
-        self.channels, self.queries = channels, len(modes)
-        self.remove = np.array([m == "remove" for m in modes])  # [Q] bool
+        self.channels, self.queries = channels, len(requests)
+        self.mix = np.array([r.mixture for r in requests], np.float32)  # [Q] mixture weight
+        self.combine = _combination(requests, channels)  # [Q*C, S*C] or None (identity)
         self.down = StreamResampler(rate, model_rate, channels)
         self.up = StreamResampler(model_rate, rate, self.queries * channels)
         self.mixture = _Fifo(channels)  # input kept until its output is ready (remove)
@@ -267,27 +271,46 @@ class Pipeline:
 
     def push(self, x: np.ndarray) -> np.ndarray:
         self.n_in += x.shape[1]
-        if self.remove.any():
+        if self.mix.any():
             self.mixture.put(x)
-        return self._emit(self.up.push(self.engine.push(self.down.push(x))))
+        return self._emit(self.up.push(self._combined(self.engine.push(self.down.push(x)))))
 
     def finish(self) -> np.ndarray:
         tail = self.engine.push(self.down.flush())
-        tail = np.concatenate([tail, self.engine.finish()], axis=1)
+        tail = self._combined(np.concatenate([tail, self.engine.finish()], axis=1))
         y = np.concatenate([self.up.push(tail), self.up.flush()], axis=1)
         missing = self.n_in - self.n_out - y.shape[1]
         if missing > 0:  # soxr rounding can leave a sample short; the tail is silence
             y = np.pad(y, ((0, 0), (0, missing)))
         return self._emit(y)
 
+    def _combined(self, y: np.ndarray) -> np.ndarray:
+        """Per-sound estimates [S*C, m] -> per-request sums [Q*C, m] (model rate)."""
+        return y if self.combine is None else self.combine @ y
+
     def _emit(self, y: np.ndarray) -> np.ndarray:
-        y = y[:, : self.n_in - self.n_out]  # [B, m]
+        y = y[:, : self.n_in - self.n_out]  # [Q*C, m]
         self.n_out += y.shape[1]
         out = y.reshape(self.queries, self.channels, -1)  # [Q, C, m]
-        if self.remove.any():
+        if self.mix.any():
             mixture = self.mixture.take(out.shape[-1])  # [C, m]
-            out[self.remove] = mixture[None] - out[self.remove]
+            out += self.mix[:, None, None] * mixture[None]
         return out
+
+
+def _combination(requests: Sequence[Request], channels: int) -> np.ndarray | None:
+    """The matrix [Q*C, S*C] that sums each request's signed sound estimates per channel,
+    or None when every request is one kept sound (the estimates are the outputs)."""
+    if all(len(r.sounds) == 1 and r.sounds[0].keep for r in requests):
+        return None
+    weights = [r.weights for r in requests]  # [K_q] each
+    total = sum(w.size for w in weights)
+    matrix = np.zeros((len(requests), total), np.float32)  # [Q, S]
+    start = 0
+    for q, w in enumerate(weights):
+        matrix[q, start : start + w.size] = w
+        start += w.size
+    return np.kron(matrix, np.eye(channels, dtype=np.float32))  # [Q*C, S*C]
 
 
 # ---------------------------------------------------------------------------------------
@@ -316,9 +339,14 @@ class Separator:
         clap_tokenizer: folder with RoBERTa's `vocab.json` + `merges.txt` for CLAP
             (default: "roberta-base" from the local Hugging Face cache).
         encoder: a ready text encoder (anything with `name`, `dim`, `embed`), e.g. a test
-            stand-in; default: the bundle's encoder via `livesep.text.get_encoder`.
+            stand-in; default: the bundle's (`livesep.query.default_encoder`), built on the
+            first query the bundle has not cached.
         providers, threads: ONNX Runtime settings (see `livesep.runner`).
         window: windowing of non-causal models.
+        snap: snap queries onto the bundle's training captions (`livesep.query`).
+
+    Attributes:
+        queries: the `QueryReader` every query goes through.
     """
 
     def __init__(
@@ -331,19 +359,25 @@ class Separator:
         providers: Sequence[str] | None = None,
         threads: int = 1,
         window: WindowSettings = WindowSettings(),
+        snap: bool = True,
     ) -> None:
         if bundle is not None and checkpoint is not None:
             raise BundleError("give a bundle or a checkpoint, not both")
         self.providers, self.threads, self.window = providers, threads, window
         self.bundle: Bundle | None = None
         self._runners: dict[int, StepRunner] = {}
-        self._encoder = encoder
         self._window_fn: WindowFn | None = None
         self._clap_tokenizer = clap_tokenizer
         if checkpoint is not None:
             self._load_checkpoint(Path(checkpoint), clap_checkpoint)
         else:
             self._load_bundle(bundle)
+        self.queries = QueryReader(
+            self.bundle,
+            encoder=self._make_encoder if encoder is None else encoder,
+            dim=self.encoder_dim,
+            snap=snap,
+        )
 
     # -- loading ------------------------------------------------------------------------
 
@@ -371,55 +405,29 @@ class Separator:
         self._window_fn = _torch_window_fn(model)
         self.description = f"checkpoint {path}"
 
-    @property
-    def encoder(self) -> Any:
-        """The text encoder (built on first use), wrapped in an `EmbeddingCache`."""
-        if self._encoder is None:
-            from livesep.text import EmbeddingCache, get_encoder
+    def _make_encoder(self) -> Any:
+        """The text encoder for texts the bundle has not cached (built on first use)."""
+        from livesep.query import default_encoder
+        from livesep.text import get_encoder
 
-            options: dict[str, Any] = {}
-            if self.encoder_name == "clap":
-                options["checkpoint"] = getattr(self, "_clap_checkpoint", None)
-                options["tokenizer_dir"] = self._clap_tokenizer
-            elif self.encoder_name == "minilm-onnx" and self.bundle is not None:
-                options["path"] = self.bundle.path
-            self._encoder = EmbeddingCache(get_encoder(self.encoder_name, **options))
-        if self._encoder.dim != self.encoder_dim:
-            raise BundleError(
-                f"text encoder {self._encoder.name!r} gives {self._encoder.dim}-d embeddings, "
-                f"the model expects {self.encoder_dim}-d"
+        if self.bundle is None:  # the official checkpoint: CLAP's text branch
+            return get_encoder(
+                "clap", checkpoint=self._clap_checkpoint, tokenizer_dir=self._clap_tokenizer
             )
-        return self._encoder
+        return default_encoder(self.bundle)
 
     # -- text ---------------------------------------------------------------------------
 
-    def reading(self, query: str, top: int = 3) -> list[tuple[str, float]]:
-        """The training captions `query` snaps onto, as (caption, weight); [] if no bank."""
-        if self.bundle is None or self.bundle.query_bank is None:
-            return []
-        from livesep.text import parse_query
-
-        return self.bundle.reading(self._raw_embeddings([parse_query(query).text])[0], top)
-
-    def embed(self, queries: Sequence[str]) -> np.ndarray:
-        """Conditioning embeddings float32 [Q, D]: the bundle's cached embeddings first, and
-        snapped onto its training captions when it carries a query bank."""
-        rows = self._raw_embeddings(_check_queries(queries))
-        if self.bundle is not None:  # snapped onto the training captions when it has a bank
-            rows = [self.bundle.condition(r) for r in rows]
-        return np.stack(rows).astype(np.float32)  # [Q, D]
-
-    def _raw_embeddings(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """The text encoder's embedding [D] of each text; the bundle's cache answers first."""
-        cached = self.bundle.embeddings if self.bundle is not None else {}
-        missing = [t for t in texts if t not in cached]
-        computed = dict(zip(missing, self.encoder.embed(missing), strict=True)) if missing else {}
-        return [cached[t] if t in cached else computed[t] for t in texts]
+    def read(self, query: str | Request, mode: Mode = "extract") -> Request:
+        """The request a query asks for (`livesep.query`): sounds, readings, warnings."""
+        if isinstance(query, Request):
+            return query
+        return self.queries.read(query, mode)
 
     # -- engines ------------------------------------------------------------------------
 
-    def _engine(self, embedding: np.ndarray, channels: int) -> StepEngine | WindowEngine:
-        rows = np.repeat(embedding, channels, axis=0)  # [Q*C, D], row q*C + c
+    def _engine(self, conditions: np.ndarray, channels: int) -> StepEngine | WindowEngine:
+        rows = np.repeat(conditions, channels, axis=0)  # [S*C, D], row s*C + c
         if self.streaming:
             return StepEngine(self._runner(rows.shape[0], rows), channels)
         assert self._window_fn is not None
@@ -445,28 +453,26 @@ class Separator:
         blocks: Iterable[np.ndarray],
         sample_rate: int,
         channels: int,
-        queries: Sequence[str],
+        queries: Sequence[str | Request],
         mode: Mode = "extract",
     ) -> Iterator[np.ndarray]:
         """Separate a signal given as [C, n] blocks; yields [Q, C, m] output blocks.
 
-        The outputs concatenated along time have the input's length and rate. A query
-        phrased as a removal ("remove the dog", "without traffic") removes the sound it
-        names whatever `mode` says (`livesep.text.parse_query`).
+        The outputs concatenated along time have the input's length and rate. Each query
+        is read by `livesep.query`: "voice, not wind" keeps the voice and removes the wind,
+        "remove the dog" removes the dog whatever `mode` says; `mode` "remove" removes
+        what a query that removes nothing names.
         """
-        if mode not in MODES:
-            raise QueryError(f"mode must be one of {MODES}, got {mode!r}")
-        from livesep.text import parse_query  # as _check_queries: text loads on first use
-
-        parsed = [parse_query(q) for q in _check_queries(queries)]
-        embedding = self.embed([p.text for p in parsed])
-        modes: list[Mode] = ["remove" if p.remove else mode for p in parsed]
+        if not queries:
+            raise QueryError("no query given: describe the sound to separate")
+        requests = [self.read(q, mode) for q in queries]
+        conditions = np.concatenate([r.conditions for r in requests])  # [S, D]
         pipe = Pipeline(
-            lambda: self._engine(embedding, channels),
+            lambda: self._engine(conditions, channels),
             sample_rate,
             self.model_rate,
             channels,
-            modes,
+            requests,
         )
         for block in blocks:
             yield pipe.push(block)
@@ -476,21 +482,21 @@ class Separator:
         self,
         audio: np.ndarray,
         sample_rate: int,
-        queries: str | Sequence[str],
+        queries: str | Request | Sequence[str | Request],
         mode: Mode = "extract",
     ) -> list[np.ndarray]:
         """Separate an in-memory signal.
 
         Args:
             audio: [T] or [C, T] at `sample_rate` Hz.
-            queries: one query or several.
+            queries: one query or several (texts, or requests from `read`).
             mode: "extract" the described sound or "remove" it (mixture - target).
 
         Returns:
             One float32 array per query, shaped like `audio`.
         """
         x = as_channels_first(audio, sample_rate)  # [C, T]
-        texts = [queries] if isinstance(queries, str) else list(queries)
+        texts = [queries] if isinstance(queries, str | Request) else list(queries)
         blocks = (x[:, i : i + ARRAY_BLOCK] for i in range(0, x.shape[1], ARRAY_BLOCK))
         parts = list(self.stream(blocks, sample_rate, x.shape[0], texts, mode))
         y = np.concatenate(parts, axis=2)  # [Q, C, T]
@@ -499,7 +505,7 @@ class Separator:
     def separate_file(
         self,
         input: str | os.PathLike[str],
-        queries: str | Sequence[str],
+        queries: str | Request | Sequence[str | Request],
         outputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
         mode: Mode = "extract",
         overwrite: bool = False,
@@ -518,7 +524,7 @@ class Separator:
         Returns:
             The output paths. On any error none of them is created or changed.
         """
-        texts = [queries] if isinstance(queries, str) else list(queries)
+        texts = [queries] if isinstance(queries, str | Request) else list(queries)
         paths = [outputs] if isinstance(outputs, str | os.PathLike) else list(outputs)
         if len(paths) != len(texts):
             raise QueryError(f"{len(texts)} queries but {len(paths)} outputs")
@@ -528,7 +534,7 @@ class Separator:
             reader = stack.enter_context(AudioReader(input))
             for path in paths:
                 check_output(path, overwrite, protect=[input])
-            _check_queries(texts)
+            requests = [self.read(q, mode) for q in texts]  # bad queries fail before writing
             writers = [
                 stack.enter_context(
                     AtomicWriter(p, reader.sample_rate, reader.channels, overwrite, [input])
@@ -536,21 +542,12 @@ class Separator:
                 for p in paths
             ]
             blocks = _counted(reader.blocks(), progress)
-            for out in self.stream(blocks, reader.sample_rate, reader.channels, texts, mode):
+            for out in self.stream(blocks, reader.sample_rate, reader.channels, requests):
                 for writer, block in zip(writers, out, strict=True):
                     writer.write(block)
             for writer in writers:
                 writer.close_temp()
             return [writer.commit() for writer in writers]
-
-
-def _check_queries(queries: Sequence[str]) -> list[str]:
-    from livesep.text import validate_queries
-
-    texts = validate_queries(list(queries))
-    if not texts:
-        raise QueryError("no query given: describe the sound to separate")
-    return texts
 
 
 def _counted(blocks: Iterable[np.ndarray], progress: Progress | None) -> Iterator[np.ndarray]:

@@ -2,6 +2,9 @@
 
 livesep export --checkpoint CKPT --out DIR [--encoder minilm] [--with-text-encoder]
                [--chunk-hops N] [--query TEXT ...] [--snap-captions CORPUS]
+               [--familiarity-threshold COS]
+livesep export --checkpoint CKPT --like BUNDLE --out DIR   # re-export: same queries, bank,
+                                                           # name, provenance and metrics
 livesep export --random-init --config CONFIG.{json,yaml} --out DIR
 """
 
@@ -59,10 +62,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="CORPUS",
         help="corpus folder or manifest.jsonl: its training captions become the bundle's "
-        "query bank, onto which the hosts snap every query (see livesep.text.snap)",
+        "query bank, onto which the hosts snap every query (see livesep.query.snap)",
     )
     parser.add_argument(
         "--snap-temperature", type=float, default=0.05, help="with --snap-captions (cosine)"
+    )
+    parser.add_argument(
+        "--familiarity-threshold",
+        type=float,
+        metavar="COS",
+        help="cosine to the nearest training caption below which hosts warn that the model "
+        "does not know a sound (default: the hosts' own, livesep.query.DEFAULT_FAMILIARITY; "
+        "measure it with benchmarks/familiarity_bench.py)",
+    )
+    parser.add_argument(
+        "--like",
+        type=Path,
+        metavar="BUNDLE",
+        help="re-export in this livesep's format: take the cached queries, query bank, "
+        "temperature, threshold, name, provenance and metrics from BUNDLE (may be --out)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     parser.add_argument(
@@ -115,6 +133,28 @@ def _checkpoint_model(path: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     return model, provenance, metrics or {}
 
 
+def _like(path: Path, name: str | None, threshold: float | None) -> dict[str, Any]:
+    """export_bundle options that re-create the bundle at `path` (read before writing)."""
+    from livesep.bundle import load_bundle
+
+    old = load_bundle(path)
+    bank = None
+    if old.query_bank is not None:
+        bank = dict(zip(old.query_bank_texts, old.query_bank, strict=True))
+    provenance = {k: v for k, v in old.provenance.items() if k not in ("exporter", "torch")}
+    return {
+        "encoder": old.encoder_name,
+        "name": name or old.name,
+        "with_text_encoder": "text_encoder.onnx" in old.text_encoder_files,
+        "queries": list(old.embeddings),
+        "provenance": provenance,
+        "metrics": old.metrics,
+        "query_bank": bank,
+        "snap_temperature": old.query_temperature or 0.05,
+        "familiarity_threshold": threshold if threshold is not None else old.familiarity_threshold,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from livesep.export.bundle_export import export_bundle
 
@@ -129,21 +169,30 @@ def run(args: argparse.Namespace) -> int:
     if args.snap_captions is not None:
         from livesep.export.bundle_export import caption_bank
 
-        bank = caption_bank(args.snap_captions, args.encoder)
+        trained = None if args.random_init else Path(args.checkpoint).parent / "embeddings.npz"
+        bank = caption_bank(args.snap_captions, args.encoder, trained)
+    options: dict[str, Any] = {
+        "encoder": args.encoder,
+        "name": args.name or args.out.name,
+        "with_text_encoder": args.with_text_encoder,
+        "queries": args.query,
+        "provenance": provenance,
+        "metrics": metrics,
+        "query_bank": bank,
+        "snap_temperature": args.snap_temperature,
+        "familiarity_threshold": args.familiarity_threshold,
+    }
+    if args.like is not None:
+        if args.snap_captions is not None or args.query:
+            raise LivesepError("--like takes the queries and the bank from the bundle")
+        options.update(_like(args.like, args.name, args.familiarity_threshold))
     bundle = export_bundle(
         model,
         args.out,
-        encoder=args.encoder,
-        name=args.name or args.out.name,
         chunk_hops=args.chunk_hops,
-        with_text_encoder=args.with_text_encoder,
-        queries=args.query,
-        provenance=provenance,
-        metrics=metrics,
-        query_bank=bank,
-        snap_temperature=args.snap_temperature,
         overwrite=args.overwrite,
         verify=not args.no_verify,
+        **options,
     )
     ms = 1000 * bundle.latency_samples / bundle.sample_rate
     print(

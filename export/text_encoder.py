@@ -1,11 +1,15 @@
-"""Export all-MiniLM-L6-v2 to ONNX for the torch-free `"minilm-onnx"` text encoder.
+"""Export all-MiniLM-L6-v2 (float32) to ONNX, for a bundle's own torch-free text encoder.
+
+The hosts need no export: the `"minilm"` encoder runs the packaged int8 graph. This one
+writes the float model into a bundle (`livesep export --with-text-encoder`), which the
+`"minilm"` encoder then reads from the bundle's folder instead.
 
 Writes `text_encoder.onnx` (inputs `input_ids`, `attention_mask` int64 [N, L], dynamic
 N and L -> output `embedding` float32 [N, 384], mean pooling over the mask and L2
 normalisation inside the graph) and the HF fast tokenizer's `tokenizer.json` (truncation
 at 256 tokens, padding to the longest query), e.g.
 
-    python -m livesep.export.text_encoder --out ~/.cache/livesep/minilm-onnx [--int8]
+    python -m livesep.export.text_encoder --out DIR [--int8]
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from torch import nn
 
 from livesep.atomic import temp_dir_beside
 from livesep.errors import LivesepError
-from livesep.text.minilm import MINILM_MAX_TOKENS, load_sentence_transformer, minilm_model_dir
+from livesep.text.minilm import load_sentence_transformer, minilm_model_dir
+from livesep.text.minilm_onnx import MAX_TOKENS as MINILM_MAX_TOKENS
 
 ONNX_FILE = "text_encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"

@@ -85,7 +85,7 @@ def verify_streaming(
     step_path: str | Path,
     film_path: str | Path,
     chunk_path: str | Path | None = None,
-    batch: int = 2,
+    batch: int = 4,  # = livesep.query.MAX_SOUNDS: the batch a compound query runs at
     n_blocks: int = 2,
     seed: int = 0,
     atol: float = PARITY_ATOL,

@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         c.audio_updated.connect(self._show_audio)
         c.levels_updated.connect(self._show_levels)
         c.error.connect(self.show_error)
+        c.query_warning.connect(self.query_panel.show_warning)
+        c.controls_changed.connect(self._show_controls)
         c.message.connect(lambda text: self.status.showMessage(text, STATUS_MS))
 
     # -- slots ------------------------------------------------------------------------------
@@ -156,9 +158,17 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"{len(devices)} audio device(s) found", STATUS_MS)
 
     def _submit_query(self, text: str) -> None:
-        if self.controller.set_query(text):
-            self.query_panel.show_mode(self.controller.mode)  # "remove ..." switches it
+        if self.controller.set_query(text) and not text.lstrip().startswith(":"):
             self.status.showMessage(f"query: {self.controller.query!r}", STATUS_MS)
+
+    def _show_controls(self) -> None:
+        """Show controls a ":command" in the query box changed (without re-sending them)."""
+        c = self.controller
+        self.query_panel.show_controls(c.mode, c.wet, c.gain_db)
+        box = self.audio_panel.bypass_box
+        box.blockSignals(True)
+        box.setChecked(c.bypass)
+        box.blockSignals(False)
 
     def _running_changed(self, running: bool) -> None:
         self.audio_panel.set_running(running)

@@ -38,6 +38,12 @@ class QueryPanel(QWidget):
         self._pending_submit: str | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_query_row())
+        self.warning_label = QLabel("")  # what the model does not know of the query
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)  # a query is never markup
+        self.warning_label.setStyleSheet("color: #b35900;")
+        self.warning_label.setVisible(False)
+        layout.addWidget(self.warning_label)
         layout.addWidget(QLabel("Presets (double-click to use, F2 to edit):"))
         layout.addWidget(self._build_presets())
         layout.addLayout(self._build_preset_buttons())
@@ -50,7 +56,10 @@ class QueryPanel(QWidget):
         self.query_box = QComboBox()
         self.query_box.setEditable(True)
         self.query_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # history is ours
-        self.query_box.setToolTip("describe the sound; Enter switches the query live")
+        self.query_box.setToolTip(
+            "describe the sound ('voice, not wind', 'everything but the dog'); Enter "
+            "switches the query live; ':mix 0.5', ':mode remove', ':snap off' set controls"
+        )
         self.query_edit = QLineEdit()
         self.query_edit.setPlaceholderText("e.g. dog barking")
         self.query_edit.textChanged.connect(self.query_edit.setToolTip)  # the whole query
@@ -158,6 +167,23 @@ class QueryPanel(QWidget):
     def show_mode(self, mode: str) -> None:
         """Check the mode's button without emitting `mode_changed` (the engine has it)."""
         (self.extract_button, self.remove_button)[MODES.index(mode)].setChecked(True)
+
+    def show_controls(self, mode: str, wet: float, gain_db: float) -> None:
+        """Show mode, dry/wet and gain without emitting signals (a typed ':command')."""
+        for widget in (self.mode_group, self.wet_slider, self.gain_slider):
+            widget.blockSignals(True)
+        (self.extract_button, self.remove_button)[MODES.index(mode)].setChecked(True)
+        self.wet_slider.setValue(int(round(100 * wet)))
+        self.gain_slider.setValue(int(round(gain_db)))
+        for widget in (self.mode_group, self.wet_slider, self.gain_slider):
+            widget.blockSignals(False)
+        self.wet_label.setText(f"{self.wet_slider.value()} %")
+        self.gain_label.setText(f"{self.gain_slider.value():+d} dB")
+
+    def show_warning(self, text: str) -> None:
+        """Show (or, with "", hide) what the model does not know of the current query."""
+        self.warning_label.setText(text)
+        self.warning_label.setVisible(bool(text))
 
     def wet(self) -> float:
         return self.wet_slider.value() / 100.0

@@ -25,7 +25,7 @@ from livesep.errors import LivesepError
 from livesep.gui.devices import DeviceInfo
 from livesep.gui.filefeed import FileFeeder, read_audio_file
 from livesep.gui.meters import level_dbfs
-from livesep.text.intent import parse_query
+from livesep.realtime.controls import parse_command
 
 POLL_HZ = 30.0  # GUI pulls from the engine this many times per second
 STALL_SECONDS = 2.0  # a running stream that delivers no audio this long is declared lost
@@ -84,6 +84,8 @@ class EngineController(QObject):
     audio_updated = pyqtSignal(object, object)  # new input, output samples: float32 [n] each
     levels_updated = pyqtSignal(object)  # Levels
     error = pyqtSignal(str)  # something failed; the app keeps running
+    query_warning = pyqtSignal(str)  # what the model does not know of the query ("" = none)
+    controls_changed = pyqtSignal()  # a ":command" typed in the query box changed a control
     message = pyqtSignal(str)  # status-bar information
 
     def __init__(
@@ -103,6 +105,7 @@ class EngineController(QObject):
         self.wet = 1.0
         self.gain_db = 0.0
         self.bypass = False
+        self.snap = True
         self.last_error: str | None = None
         self.last_stats: Any = None
         self.polls = 0
@@ -110,6 +113,7 @@ class EngineController(QObject):
         self._monitor_pos = 0
         self._last_audio_time = 0.0
         self._engine_error: str | None = None
+        self._warning = ""
         self.timer = QTimer(self)
         self.timer.setInterval(int(round(1000.0 / poll_hz)))
         self.timer.timeout.connect(self.poll)
@@ -216,18 +220,34 @@ class EngineController(QObject):
     # -- controls -------------------------------------------------------------------------
 
     def set_query(self, text: str) -> bool:
-        """Switch the query; the engine encodes it off this thread and cross-fades to it.
-
-        A removal phrase ("remove the dog") also switches to remove mode, as the engine does.
-        """
-        text = text.strip()
-        if not text:
+        """One line from the query box, in `livesep live`'s grammar (`parse_command`): a
+        query ("voice, not wind"; the engine reads it off this thread and cross-fades to
+        it) or a control (":mix 0.5", ":mode remove", ":snap off", ":stats")."""
+        try:
+            command = parse_command(text)
+        except LivesepError as exc:
+            self._fail(str(exc))
+            return False
+        if command is None:
             self._fail("empty query: describe the sound to separate")
             return False
-        if parse_query(text).remove:
-            self.mode = "remove"
-        self.query = text
-        return self._send("set_query", text)
+        if command.name == "query":
+            self.query = command.value
+            return self._send("set_query", self.query)
+        if command.name == "stats":
+            stats = self.last_stats
+            self.message.emit(str(stats.to_dict()) if stats is not None else "no stream running")
+            return True
+        setters: dict[str, Callable[[Any], bool]] = {
+            "mode": self.set_mode,
+            "mix": self.set_mix,
+            "gain": self.set_gain_db,
+            "bypass": self.set_bypass,
+            "snap": self.set_snap,
+        }
+        done = setters[command.name](command.value)
+        self.controls_changed.emit()
+        return done
 
     def set_mode(self, mode: str) -> bool:
         self.mode = mode
@@ -244,6 +264,10 @@ class EngineController(QObject):
     def set_bypass(self, on: bool) -> bool:
         self.bypass = bool(on)
         return self._send("set_bypass", self.bypass)
+
+    def set_snap(self, on: bool) -> bool:
+        self.snap = bool(on)
+        return self._send("set_snap", self.snap)
 
     def _send(self, method: str, value: Any) -> bool:
         """Post one control message to the running engine (remembered either way)."""
@@ -262,6 +286,7 @@ class EngineController(QObject):
             ("set_mix", self.wet),
             ("set_gain_db", self.gain_db),
             ("set_bypass", self.bypass),
+            ("set_snap", self.snap),
             ("set_query", self.query),
         ):
             self._send(method, value)
@@ -286,6 +311,10 @@ class EngineController(QObject):
         stats = engine.stats()
         self.last_stats = stats
         self.stats_updated.emit(stats)
+        warning = getattr(stats, "query_warning", None) or ""
+        if warning != self._warning:
+            self._warning = warning
+            self.query_warning.emit(warning)
         if stats.error and stats.error != self._engine_error:
             self._engine_error = stats.error  # e.g. a query that could not be encoded
             self._fail(f"engine: {stats.error}")

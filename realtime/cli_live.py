@@ -1,11 +1,13 @@
 """`livesep live`: separate a live input (or a file, faster than real time) by description.
 
-While it runs, each line on stdin is a command: a query text, or `:mode extract|remove`,
-`:mix W`, `:gain DB`, `:bypass on|off`, `:stats`. `--control-port` accepts the same lines
-over TCP on 127.0.0.1 only, within the limits of `livesep.realtime.control_server` (line
-length, connections, rate). `--input-file` reads and writes files as `livesep separate`
-does (`livesep.audio`: validated input, atomic output, never over an existing file without
---overwrite).
+While it runs, each line on stdin is a command: a query ("voice, not wind"), or `:mode
+extract|remove`, `:mix W`, `:gain DB`, `:bypass on|off`, `:snap on|off`, `:stats`
+(`livesep.realtime.controls.parse_command`: an unknown `:command` is an error, never a
+query). `--control-port` accepts the same lines over TCP on 127.0.0.1 only, within the
+limits of `livesep.realtime.control_server` (line length, connections, rate). Replies are
+printed without terminal escapes. `--input-file` reads and writes files as `livesep
+separate` does (`livesep.audio`: validated input, atomic output, never over an existing
+file without --overwrite).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from livesep.atomic import clean_stale_temps, write_text
-from livesep.bundle import load_for_queries
+from livesep.bundle import default_bundle_path, load_bundle
 from livesep.commands.bundle import add_expect_digest
 from livesep.errors import AudioError, LivesepError
 from livesep.realtime.control_server import ControlServer, reply_text, serve
+from livesep.realtime.controls import parse_command
 from livesep.terminal import printable
 
 HELP = "separate a live audio input by description"
@@ -34,8 +37,17 @@ STATS_EVERY_S = 5.0  # seconds between status lines on stderr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query",
-        required=True,
-        help="the sound to extract or remove ('remove the dog' switches to remove mode)",
+        help="what to play: 'a man speaking', 'voice, not wind', 'everything but the dog'",
+    )
+    parser.add_argument(
+        "--keep", action="append", default=[], metavar="SOUND", help="a sound to keep (repeatable)"
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to remove (repeatable)",
     )
     parser.add_argument("--mode", choices=("extract", "remove"), default="extract")
     parser.add_argument("--bundle", help="model bundle directory (default: the bundled one)")
@@ -86,58 +98,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_expect_digest(parser)
 
 
-def apply_command(engine: Any, line: str) -> str:
-    """Apply one control line to the engine; returns a one-line reply."""
-    line = line.strip()
-    if not line:
-        return ""
-    if not line.startswith(":"):
-        engine.set_query(line)
-        return f"query: {line}"
-    word, _, arg = line[1:].partition(" ")
-    arg = arg.strip()
-    if word == "mode":
-        engine.set_mode(arg)
-    elif word == "mix":
-        engine.set_mix(float(arg))
-    elif word == "gain":
-        engine.set_gain_db(float(arg))
-    elif word == "bypass":
-        engine.set_bypass(arg.lower() in ("on", "1", "true", "yes"))
-    elif word == "stats":
-        return json.dumps(engine.stats().to_dict())
-    else:
-        raise LivesepError(f"unknown command :{word} (mode, mix, gain, bypass, stats)")
-    return f"{word}: {arg}"
+def apply_command(engine: Any, line: str) -> list[str]:
+    """Apply one control line to the engine (`parse_command`); returns the reply lines:
+    what was done, then a `warning:` line for each sound the model does not know."""
+    command = parse_command(line)
+    if command is None:
+        return []
+    name, value = command.name, command.value
+    if name == "query":  # read on this (control) thread, so its warnings can be told now
+        request = engine.set_query_blocking(value)
+        return [f"query: {value} ({request.describe()})", *request.warnings()]
+    if name == "stats":
+        return [json.dumps(engine.stats().to_dict())]
+    setter = {
+        "mode": engine.set_mode,
+        "mix": engine.set_mix,
+        "gain": engine.set_gain_db,
+        "bypass": engine.set_bypass,
+        "snap": engine.set_snap,
+    }[name]
+    setter(value)
+    shown = ("on" if value else "off") if isinstance(value, bool) else value
+    return [f"{name}: {shown}"]
 
 
-def _safe_apply(engine: Any, line: str) -> str:
+def _safe_apply(engine: Any, line: str) -> list[str]:
     try:
         return apply_command(engine, line)
     except (LivesepError, ValueError) as exc:
-        return f"error: {exc}"
+        return [f"error: {exc}"]
 
 
 def _stdin_loop(engine: Any) -> None:
     for line in sys.stdin:
-        reply = _safe_apply(engine, line)
-        if reply:
+        for reply in _safe_apply(engine, line):
             print(reply_text(reply), file=sys.stderr, flush=True)
 
 
 def serve_controls(engine: Any, port: int) -> ControlServer:
-    """The control port on 127.0.0.1:`port` applying each line to `engine` (daemon thread).
+    """The control port on 127.0.0.1:`port` applying each line to `engine` (daemon thread);
+    one reply line per command line (several replies joined with " | ").
 
     Raises:
         LivesepError: the port is in use.
     """
-    return serve(port, lambda line: _safe_apply(engine, line))
+    return serve(port, lambda line: " | ".join(_safe_apply(engine, line)))
 
 
 def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
     from livesep.realtime.engine import Engine
 
-    bundle = load_for_queries(args.bundle, snap=not args.no_snap, expect_digest=args.expect_digest)
+    bundle = load_bundle(args.bundle or default_bundle_path(), expect_digest=args.expect_digest)
     engine = Engine(
         bundle,
         device_rate=device_rate,
@@ -145,9 +156,15 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
         channel_mode=args.channel_mode,
         worker=args.worker,
         resample_quality=args.resample_quality,
+        snap=not args.no_snap,
     )
     engine.set_mode(args.mode)
-    engine.set_query_blocking(args.query)  # after the mode: "remove the dog" switches it
+    if args.keep or args.remove:
+        request = engine.set_parts(args.keep, args.remove)
+    else:
+        request = engine.set_query_blocking(args.query)
+    for warning in request.warnings():  # before the work (printable: `Sound.warning`)
+        print(f"livesep live: {warning}", file=sys.stderr, flush=True)
     engine.set_mix(args.mix)
     engine.set_gain_db(args.gain_db)
     return engine
@@ -200,10 +217,14 @@ def _write_stats(args: argparse.Namespace, stats: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.keep or args.remove) and args.query:
+        raise LivesepError("give --query, or --keep/--remove, not both")
+    if not (args.query or args.keep or args.remove):
+        raise LivesepError("no --query: describe the sound to play (or --keep/--remove)")
     if args.virtual_mic:
         from livesep.realtime import virtual_mic
 
-        stats = virtual_mic.run(args, _make_engine, _wait)
+        stats = virtual_mic.run(args, _make_engine, lambda e, d: _controlled(args, e, d))
         print(_summary(stats), file=sys.stderr)
         _write_stats(args, stats)
         return 0
@@ -234,6 +255,17 @@ def run(args: argparse.Namespace) -> int:
     print(_summary(stats), file=sys.stderr)
     _write_stats(args, stats)
     return 0
+
+
+def _controlled(args: argparse.Namespace, engine: Any, duration: float | None) -> None:
+    """`_wait` for a started engine while stdin and `--control-port` lines control it."""
+    server = serve_controls(engine, args.control_port) if args.control_port else None
+    threading.Thread(target=_stdin_loop, args=(engine,), name="livesep-stdin", daemon=True).start()
+    try:
+        _wait(engine, duration)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _wait(engine: Any, duration: float | None) -> None:

@@ -44,13 +44,13 @@ import numpy as np
 
 from livesep.bundle import Bundle, load_bundle
 from livesep.errors import LivesepError
+from livesep.query import MAX_SOUNDS, MODES, QueryReader, Request, default_encoder, parse_request
 from livesep.realtime.conceal import FALLBACKS, Concealer
-from livesep.realtime.controls import MODES, Control, ControlQueue, QueryEncoder, clean_query
+from livesep.realtime.controls import Control, ControlQueue, QueryEncoder
 from livesep.realtime.guard import InputGuard, OutputLimiter
 from livesep.realtime.resample import StreamResampler, grain, worst_shortfall
 from livesep.realtime.ring import Ring, TimedRing
 from livesep.realtime.stats import EngineStats, TimingWindow, peak_dbfs
-from livesep.text.intent import parse_query
 
 RING_SECONDS = 2.0  # capacity of the input/output rings and monitor taps
 MAX_READ = 8192  # device frames the worker takes from the input ring at once
@@ -69,9 +69,35 @@ def default_runner(bundle: Bundle, batch: int, providers: Any = None, threads: i
     return StepRunner(bundle, providers=providers, threads=threads, batch=batch)
 
 
-def fork_state(src: Any, dst: Any) -> None:
-    """Make runner `dst` continue from `src`'s current state (same batch size)."""
-    dst.load_states(src.states())
+def condition_slots(request: Request) -> int:
+    """Condition rows one hop runs for `request`: 1 for one sound, else `MAX_SOUNDS`
+    (padded), so the step graph sees two batch shapes only and a plain query costs what
+    it always did."""
+    return 1 if len(request.sounds) == 1 else MAX_SOUNDS
+
+
+class _Slot:
+    """A runner with `k` condition slots of `rows` rows each (row j*rows + c) and the
+    request it runs: output = sum_j weights[j] * estimate_j + mixture * dry."""
+
+    def __init__(self, runner: Any, k: int, rows: int, hop: int) -> None:
+        self.runner = runner
+        self.k = k
+        self.x = np.zeros((k * rows, hop), np.float32)  # [k*rows, hop] the hop, per slot
+        self.est = np.zeros((k * rows, hop), np.float32)  # [k*rows, hop] estimates
+        self.weights = np.zeros(k, np.float32)  # [k] +1 keep, -1 remove, 0 padding
+        self.mixture = 0.0  # weight of the dry signal (1 when the request keeps nothing)
+
+
+def fork_state(src: _Slot, dst: _Slot, rows: int) -> None:
+    """Make `dst` continue from `src`'s current state; condition slot j of `dst` takes the
+    state of slot min(j, src.k - 1) (the STFT part of the state is the same in every slot)."""
+    states = {}
+    index = np.minimum(np.arange(dst.k), src.k - 1)  # [dst.k]
+    for name, value in src.runner.states().items():  # [src.k*rows, *shape]
+        per_slot = value.reshape(src.k, rows, *value.shape[1:])[index]  # [dst.k, rows, ...]
+        states[name] = per_slot.reshape(dst.k * rows, *value.shape[1:])
+    dst.runner.load_states(states)
 
 
 class Engine:
@@ -91,9 +117,11 @@ class Engine:
             the model's rate (`realtime.resample.QUALITIES`).
         providers, threads: ONNX Runtime execution providers and intra-op threads.
         query: initial query text.
-        encoder: a TextEncoder for queries the bundle does not cache.
+        encoder: a TextEncoder for queries the bundle does not cache (default: a
+            torch-free one, `livesep.query.default_encoder(bundle, torch_free=True)`).
         runner_factory: (bundle, batch) -> runner; tests and benchmarks inject stand-ins.
         safety_frames: extra output buffering in device frames (jitter margin).
+        snap: snap queries onto the bundle's training captions (`set_snap` changes it).
     """
 
     def __init__(
@@ -113,6 +141,7 @@ class Engine:
         encoder: Any = None,
         runner_factory: RunnerFactory | None = None,
         safety_frames: int = 0,
+        snap: bool = True,
     ) -> None:
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(Path(bundle))
         b = self.bundle
@@ -137,12 +166,19 @@ class Engine:
         self.hop = b.graph_block("step")  # model samples per step call
         self.latency_model = b.latency_samples  # model samples (algorithmic)
 
-        factory = runner_factory or (
+        self._factory = runner_factory or (
             lambda bun, batch: default_runner(bun, batch, providers, threads)
         )
-        self._runners = [factory(b, self.rows), factory(b, self.rows)]
-        self.provider = str(getattr(self._runners[0], "provider", "?"))
-        self._encoder = QueryEncoder(b, self._deliver_embedding, self._set_error, encoder)
+        self._pool: dict[int, list[_Slot]] = {}  # condition slots -> two runners (fade)
+        self._pool_lock = threading.Lock()
+        self.provider = str(getattr(self._slots(1)[0].runner, "provider", "?"))
+        self.queries = QueryReader(
+            b,
+            encoder=(lambda: default_encoder(b, torch_free=True)) if encoder is None else encoder,
+            snap=snap,
+        )
+        self._encoder = QueryEncoder(self.queries, self.set_request, self._set_error)
+        self._source: tuple[Any, ...] | None = None  # what the current request was read from
         self._controls = ControlQueue()
         self._alloc()
         # The signal delay at the device rate: the model's plus the two resamplers'.
@@ -179,13 +215,15 @@ class Engine:
         fifo = hop + int(np.ceil(MAX_READ * self.model_rate / self.device_rate)) + 64
         self._fifo = np.zeros((fifo, c), np.float32)  # [n, C] model rate, pending hop input
         self._x_rows = np.zeros((self.rows, hop), np.float32)  # [B, hop] model input
-        self._ya = np.zeros((self.rows, hop), np.float32)  # [B, hop] active runner out
-        self._yb = np.zeros((self.rows, hop), np.float32)  # [B, hop] fading-in runner out
+        self._ya = np.zeros((self.rows, hop), np.float32)  # [B, hop] active request's target
+        self._yb = np.zeros((self.rows, hop), np.float32)  # [B, hop] fading-in request's
+        self._mix = np.zeros((hop, 1), np.float32)  # [hop, 1] the requests' dry weight
         self._dry_line = np.zeros((lat + hop, c), np.float32)  # [L + hop, C] dry delay
         self._dry_d = np.zeros((hop, c), np.float32)  # [hop, C] dry delayed by L
         self._y = np.zeros((hop, c), np.float32)  # [hop, C] mixed output, model rate
         self._ramp = ((np.arange(hop, dtype=np.float32) + 1) / hop)[:, None]  # [hop, 1]
         self._coef = np.zeros((hop, 1), np.float32)  # [hop, 1] scratch
+        self._coef_d = np.zeros((hop, 1), np.float32)  # [hop, 1] scratch
         self._timing = TimingWindow()
         self._down = StreamResampler(self.device_rate, self.model_rate, c, self.resample_quality)
         self._up = StreamResampler(self.model_rate, self.device_rate, c, self.resample_quality)
@@ -195,7 +233,9 @@ class Engine:
 
     def _init_params(self) -> None:
         self._query: str | None = None
-        self._has_cond = False
+        self._warning: str | None = None  # what the model does not know of the query
+        self._active: _Slot | None = None  # the request being played
+        self._next: _Slot | None = None  # the request fading in
         self._mode = "extract"
         self._wet = 1.0
         self._gain_db = 0.0
@@ -213,7 +253,6 @@ class Engine:
         self.buffer_frames = 0
         self.latency_frames = -1  # unknown until the first callback
         self._fifo_len = 0
-        self._active = 0
         self._fade_left = 0  # hops of query cross-fade still to run
         self._timing = TimingWindow()
         self._flags = [0, 0, 0, 0]  # input under/overflow, output under/overflow
@@ -232,51 +271,92 @@ class Engine:
         self._up.reset()
         self._fifo_len = 0
         self._dry_line.fill(0.0)
-        for runner in self._runners:
-            runner.reset()
+        for slots in list(self._pool.values()):
+            for slot in slots:
+                slot.runner.reset()
         if self._fade_left:
-            self._active ^= 1
+            self._active, self._next = self._next, None
             self._fade_left = 0
+
+    def _slots(self, k: int) -> list[_Slot]:
+        """The two runners with `k` condition slots, made on first use (off the audio path:
+        by the thread that prepares a request that needs them)."""
+        with self._pool_lock:
+            if k not in self._pool:
+                batch = k * self.rows
+                runners = [self._factory(self.bundle, batch) for _ in range(2)]
+                self._pool[k] = [_Slot(r, k, self.rows, self.hop) for r in runners]
+            return self._pool[k]
 
     # -- controls (any thread) ----------------------------------------------------------
 
     def set_query(self, text: str) -> None:
-        """Separate the sound `text` describes (cross-faded in; encoding off the audio path).
+        """Play what `text` asks for (`livesep.query`: "voice, not wind", "remove the dog"),
+        cross-faded in. A text the reader has seen (or the bundle caches) switches at the
+        next hop; a new one is encoded on a background thread first, off the audio path.
 
-        A removal phrase ("remove the dog", "without traffic") embeds the sound it names and
-        switches the engine to remove mode (`livesep.text.parse_query`).
+        Raises:
+            QueryError: an empty query or one with too many sounds (checked here).
         """
-        text = self._parse(text)
-        cached = self._encoder.lookup(text)
-        if cached is not None:
-            self._controls.put(Control("embedding", cached, text))
+        mode = self._mode
+        parse_request(text, mode)  # errors raise on the caller's thread
+        self._source = ("text", text)
+        if self.queries.needs_encoder(text, mode):
+            self._encoder.submit(lambda: self.queries.read(text, mode))
         else:
-            self._encoder.submit(text)
+            self.set_request(self.queries.read(text, mode))
 
-    def set_query_blocking(self, text: str) -> None:
-        """Like `set_query` but encodes on this thread, so errors raise here (CLI start)."""
-        text = self._parse(text)
-        self._controls.put(Control("embedding", self._encoder.encode_now(text), text))
+    def set_query_blocking(self, text: str) -> Request:
+        """Like `set_query` but reads on this thread (errors raise here); returns the
+        request, whose `warnings()` say what the model does not know."""
+        request = self.queries.read(text, self._mode)
+        self._source = ("text", text)
+        self.set_request(request)
+        return request
 
-    def _parse(self, text: str) -> str:
-        """The description to embed; a removal phrase also queues remove mode."""
-        parsed = parse_query(clean_query(text))
-        if parsed.remove:
-            self.set_mode("remove")
-        return parsed.text
+    def set_parts(self, keep: list[str], remove: list[str]) -> Request:
+        """Keep and remove sounds given as lists (not parsed); reads on this thread."""
+        request = self.queries.read_parts(keep, remove)
+        self._source = ("parts", keep, remove)
+        self.set_request(request)
+        return request
 
     def set_embedding(self, embedding: np.ndarray, label: str | None = None) -> None:
-        """Condition on a text embedding float32[D] directly."""
-        emb = np.asarray(embedding, dtype=np.float32).reshape(-1)
-        if emb.shape != (self.bundle.encoder_dim,):
-            raise LivesepError(f"embedding must have {self.bundle.encoder_dim} values")
-        self._controls.put(Control("embedding", emb.copy(), label))
+        """Condition on a text embedding float32[D] directly (extracted, or removed in
+        remove mode)."""
+        request = self.queries.from_embedding(embedding, label, self._mode)
+        self._source = ("embedding", request.sounds[0].embedding, label)
+        self.set_request(request)
+
+    def set_request(self, request: Request) -> None:
+        """Play `request` from the next hop on, cross-faded (any thread but the audio one)."""
+        self._slots(condition_slots(request))  # a new runner shape is made here, not in a hop
+        self._controls.put(Control("request", request))
 
     def set_mode(self, mode: str) -> None:
-        """ "extract" the described sound or "remove" it (dry delayed minus target)."""
+        """ "extract" or "remove" what a query that removes nothing names (a query that
+        says what to remove is played as written); the current query cross-fades."""
         if mode not in MODES:
             raise LivesepError(f"mode {mode!r}: use one of {MODES}")
-        self._controls.put(Control("mode", mode))
+        self._mode = mode
+        self._reread()
+
+    def set_snap(self, on: bool) -> None:
+        """Snap queries onto the bundle's training captions (on) or use them raw (off)."""
+        self.queries.snap = bool(on)
+        self._reread()
+
+    def _reread(self) -> None:
+        """Read the current query again (after a mode or snap change)."""
+        source = self._source
+        if source is None:
+            return
+        if source[0] == "text":
+            self.set_query(source[1])
+        elif source[0] == "parts":
+            self.set_parts(source[1], source[2])
+        else:
+            self.set_embedding(source[1], source[2])
 
     def set_mix(self, wet: float) -> None:
         """Dry/wet: 1 = processed only, 0 = dry (delayed) only."""
@@ -294,9 +374,6 @@ class Engine:
         """Output the dry signal, delayed by the same latency."""
         self._controls.put(Control("bypass", bool(on)))
 
-    def _deliver_embedding(self, text: str, emb: np.ndarray) -> None:
-        self._controls.put(Control("embedding", emb, text))
-
     def _set_error(self, message: str) -> None:
         self._error = message
 
@@ -306,21 +383,18 @@ class Engine:
         """(target coefficient, dry coefficient, linear gain) of the current settings.
 
         out = gain * ((1 - bypass) * (wet * processed + (1 - wet) * dry) + bypass * dry),
-        processed = target (extract) or dry - target (remove).
+        processed = the request's target + its mixture weight * dry (`_run_model`).
         """
-        sign, dry = (1.0, 0.0) if self._mode == "extract" else (-1.0, 1.0)
         by = 1.0 if self._bypass else 0.0
         wet = self._wet
-        c_target = (1.0 - by) * wet * sign
-        c_dry = (1.0 - by) * (wet * dry + 1.0 - wet) + by
+        c_target = (1.0 - by) * wet
+        c_dry = (1.0 - by) * (1.0 - wet) + by
         return c_target, c_dry, 10.0 ** (self._gain_db / 20.0)
 
     def _apply_controls(self) -> None:
         while (msg := self._controls.get()) is not None:
-            if msg.kind == "embedding":
-                self._switch_query(msg.value, msg.label)
-            elif msg.kind == "mode":
-                self._mode = msg.value
+            if msg.kind == "request":
+                self._switch_request(msg.value)
             elif msg.kind == "wet":
                 self._wet = msg.value
             elif msg.kind == "gain_db":
@@ -328,21 +402,28 @@ class Engine:
             elif msg.kind == "bypass":
                 self._bypass = msg.value
 
-    def _switch_query(self, emb: np.ndarray, label: str | None) -> None:
-        active = self._runners[self._active]
-        if not self._has_cond:  # first query: nothing to fade from
-            for runner in self._runners:
-                runner.set_embedding(emb)
-            self._has_cond = True
+    def _switch_request(self, request: Request) -> None:
+        k = condition_slots(request)
+        conditions, weights = request.padded(k)  # [k, D], [k]
+        rows = np.repeat(conditions, self.rows, axis=0)  # [k*rows, D], row j*rows + c
+        if self._active is None:  # first query: nothing to fade from
+            slot = self._pool[k][0]
         else:
             if self._fade_left:  # a fade in progress completes now
-                self._active ^= 1
-                active = self._runners[self._active]
-            other = self._runners[self._active ^ 1]
-            fork_state(active, other)
-            other.set_embedding(emb)
+                self._active, self._next = self._next, None
+            assert self._active is not None
+            slot = next(s for s in self._pool[k] if s is not self._active)
+            fork_state(self._active, slot, self.rows)
+        slot.runner.set_embedding(rows)
+        slot.weights[:] = weights
+        slot.mixture = request.mixture
+        if self._active is None:
+            self._active = slot
+        else:
+            self._next = slot
             self._fade_left = self.crossfade_hops
-        self._query = label
+        self._query = request.text
+        self._warning = "; ".join(request.warnings()) or None
 
     def _plan(self, period: int) -> None:
         short = worst_shortfall(
@@ -433,11 +514,13 @@ class Engine:
         p_t, p_d, p_g = self._applied
         ramp = self._ramp  # [hop, 1], ramps to 1 at the hop's last sample
         np.multiply(ramp, (c_t * g - p_t * p_g), out=self._coef)
-        self._coef += p_t * p_g
+        self._coef += p_t * p_g  # [hop, 1] target coefficient
         np.multiply(t_view, self._coef, out=self._y)  # [hop, C]
-        np.multiply(ramp, (c_d * g - p_d * p_g), out=self._coef)
-        self._coef += p_d * p_g
-        self._y += self._dry_d * self._coef
+        np.multiply(ramp, (c_d * g - p_d * p_g), out=self._coef_d)
+        self._coef_d += p_d * p_g  # [hop, 1] dry coefficient ...
+        np.multiply(self._coef, self._mix, out=self._coef)
+        self._coef_d += self._coef  # ... plus the request's own mixture term
+        self._y += self._dry_d * self._coef_d
         self._applied = (c_t, c_d, g)
         out = self._up.process(self._y)  # [n, C] device rate
         if out.shape[0] and self._out_ring.write_timed(out):
@@ -446,25 +529,43 @@ class Engine:
         self._timing.add(time.perf_counter() - t0)
 
     def _run_model(self, x: np.ndarray) -> np.ndarray:
-        """The target estimate [B, hop] (delayed by L) for the hop x [hop, C]."""
+        """The request's target [B, hop] (delayed by L) for the hop x [hop, C]; its dry
+        weight goes to `_mix` [hop, 1]. One step call per request (two while fading)."""
         if self.rows == self.channels:
             self._x_rows[:] = x.T  # [B=C, hop]
         else:
             np.mean(x, axis=1, out=self._x_rows[0])  # [hop] downmix
-        if not self._has_cond:
+        active = self._active
+        if active is None:
             self._ya.fill(0.0)
+            self._mix.fill(0.0)
             return self._ya
-        self._runners[self._active].process(self._x_rows, out=self._ya)
+        self._estimate(active, self._ya)
+        self._mix.fill(active.mixture)
         if not self._fade_left:
             return self._ya
-        self._runners[self._active ^ 1].process(self._x_rows, out=self._yb)
+        fading = self._next
+        assert fading is not None
+        self._estimate(fading, self._yb)
         done = self.crossfade_hops - self._fade_left  # hops already faded
         w = (done + self._ramp[:, 0]) / self.crossfade_hops  # [hop] 0 -> 1 over the fade
         self._ya += (self._yb - self._ya) * w  # [B, hop]
+        self._mix[:, 0] += (fading.mixture - active.mixture) * w
         self._fade_left -= 1
         if not self._fade_left:
-            self._active ^= 1
+            self._active, self._next = fading, None
         return self._ya
+
+    def _estimate(self, slot: _Slot, out: np.ndarray) -> None:
+        """out [B, hop] = sum_j weights[j] * the estimate of condition slot j."""
+        rows = self.rows
+        for j in range(slot.k):
+            slot.x[j * rows : (j + 1) * rows] = self._x_rows
+        slot.runner.process(slot.x, out=slot.est)  # [k*rows, hop], one batched call
+        np.multiply(slot.est[:rows], slot.weights[0], out=out)
+        for j in range(1, slot.k):
+            if slot.weights[j]:
+                out += slot.weights[j] * slot.est[j * rows : (j + 1) * rows]
 
     def _worker_loop(self) -> None:
         while not self._stop_flag:
@@ -687,6 +788,7 @@ class Engine:
             input_peak_dbfs=peak_dbfs(inp),
             output_peak_dbfs=peak_dbfs(out),
             query=self._query,
+            query_warning=self._warning,
             mode=self._mode,
             wet=self._wet,
             gain_db=self._gain_db,

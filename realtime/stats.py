@@ -37,6 +37,7 @@ class EngineStats:
     input_peak_dbfs: float  # last 100 ms
     output_peak_dbfs: float
     query: str | None
+    query_warning: str | None  # "warning: the model does not know ..." lines, or None
     mode: str
     wet: float
     gain_db: float

@@ -8,7 +8,7 @@
    packages and zero-shot classes: SDR, SDRi, SI-SDR per class, the wrong-query control and
    the ideal-ratio-mask oracle; writes report.json / report.md / PNGs to --report.
    Queries are snapped onto the training captions as the bundle's hosts do
-   (`livesep.text.snap`, temperature SNAP_TEMPERATURE).
+   (`livesep.query.snap`, temperature SNAP_TEMPERATURE).
 2. Exports the bundle with the preset queries' embeddings cached, the training captions'
    embeddings as its query bank, the provenance (corpus
    packages, training config, steps, wall time, machine) and the figures in its manifest.
@@ -32,7 +32,7 @@ import torch
 
 from livesep.export.bundle_export import caption_bank, export_bundle
 from livesep.model import load_checkpoint, save_checkpoint
-from livesep.text import snap
+from livesep.query import snap
 from livesep.training import evaluate as ev
 
 PRESETS = [
@@ -52,6 +52,11 @@ PRESETS = [
 
 
 SNAP_TEMPERATURE = 0.05  # cosine units; benchmarks/RESULTS.md "Query snapping"
+# Cosine to the nearest training caption below which hosts warn "does not know" (measured
+# for the step-37000 bundle, benchmarks/RESULTS.md "Queries that mean what they say");
+# re-measure a new bundle with `benchmarks/familiarity_bench.py --bundle models/default`
+# and pass --familiarity-threshold (a new corpus moves the captions, so the distribution).
+FAMILIARITY_THRESHOLD = 0.6
 
 
 def class_means(report: dict[str, Any], classes: list[str], key: str) -> float:
@@ -180,11 +185,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("models/default"))
     parser.add_argument("--report", type=Path, default=Path("docs/default_model"))
     parser.add_argument("--checkpoints", type=Path, default=Path("models/checkpoints"))
+    parser.add_argument(
+        "--familiarity-threshold", type=float, default=FAMILIARITY_THRESHOLD, metavar="COS"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     model, extra = load_checkpoint(args.run / "last.pt")
-    bank = caption_bank(args.corpus / "manifest.jsonl")  # as `livesep export --snap-captions`
+    # As `livesep export --snap-captions`: the vectors the run trained on, from its cache.
+    bank = caption_bank(args.corpus / "manifest.jsonl", trained=args.run / "embeddings.npz")
     vectors = np.stack(list(bank.values()))  # [N, D]
     separate, rate = ev.checkpoint_separator(
         args.run / "last.pt", condition=lambda e: snap(e, vectors, SNAP_TEMPERATURE)
@@ -209,6 +218,7 @@ def main() -> None:
         metrics=figures,
         query_bank=bank,
         snap_temperature=SNAP_TEMPERATURE,
+        familiarity_threshold=args.familiarity_threshold,
         overwrite=True,
     )
     keep_checkpoints(args.run, args.checkpoints, int(extra["step"]))

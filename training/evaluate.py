@@ -273,30 +273,36 @@ def bundle_separator(
     path: str | Path, threads: int = 1, expect_digest: str | None = None
 ) -> tuple[Separator, int]:
     """A bundle's step graph run over the whole clip (ONNX Runtime), latency removed;
-    `expect_digest` pins the bundle (`livesep.bundle.load_bundle`)."""
+    `expect_digest` pins the bundle (`livesep.bundle.load_bundle`).
+
+    Queries are read as every host reads them (`livesep.query`: cached or encoded,
+    snapped, "X, not Y" as one batched call of X and Y, signs applied).
+    """
     from livesep.bundle import load_bundle
+    from livesep.query import QueryReader
     from livesep.runner import StepRunner
 
-    runner = StepRunner(load_bundle(path, expect_digest=expect_digest), threads=threads)
-    bundle = runner.bundle
-    folder = bundle.path
-    files = getattr(bundle, "manifest", {}).get("text_encoder", {}).get("files", [])
-    if "text_encoder.onnx" in files:
-        embed = _embedder("minilm-onnx", None, path=folder)
-    else:
-        embed = _embedder(bundle.manifest["encoder"]["name"])
+    bundle = load_bundle(path, expect_digest=expect_digest)
+    reader = QueryReader(bundle)
+    runners: dict[int, StepRunner] = {}
 
     def separate(mixture: np.ndarray, query: str) -> np.ndarray:
+        request = reader.read(query)
+        k = len(request.sounds)
+        if k not in runners:
+            runners[k] = StepRunner(bundle, threads=threads, batch=k)
+        runner = runners[k]
         runner.reset()
-        runner.set_embedding(bundle.condition(embed(query)))  # as the hosts condition it
+        runner.set_embedding(request.conditions)  # [K, D]
         n = mixture.size
         total = n + runner.latency
-        padded = np.zeros((1, -(-total // runner.block) * runner.block), np.float32)
-        padded[0, :n] = mixture
-        out = runner.process(padded)  # [1, L], delayed by latency
-        return out[0, runner.latency : runner.latency + n].copy()
+        padded = np.zeros((k, -(-total // runner.block) * runner.block), np.float32)
+        padded[:, :n] = mixture
+        out = runner.process(padded)  # [K, L], delayed by latency
+        estimates = out[:, runner.latency : runner.latency + n]  # [K, T]
+        return request.weights @ estimates + request.mixture * mixture  # [T]
 
-    return separate, runner.sample_rate
+    return separate, bundle.sample_rate
 
 
 def irm_oracle(mixture: np.ndarray, target: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -1,11 +1,14 @@
 """`livesep separate`: extract (or remove) described sounds from audio files.
 
     livesep separate INPUT [INPUT ...] --query "a dog barking" [--query ...]
+    livesep separate INPUT --keep "a voice" [--keep ...] --remove "the wind" [--remove ...]
                      [-o OUT | --out-dir DIR] [--mode extract|remove]
                      [--bundle PATH | --checkpoint PATH [--clap-checkpoint PATH]]
     livesep separate --batch jobs.csv    # columns: input,query,output[,mode]
 
-Every (input, queries) pair is a job; the model and text encoder are loaded once for all
+Each --query is one request, one output ("voice, not wind" keeps the voice and removes
+the wind: `livesep.query`); --keep/--remove name the sounds of one request without
+parsing. Every (input, queries) pair is a job; the model and text encoder are loaded once for all
 jobs. A failing job is reported on one line and the others go on; the exit status is 1 if
 any job failed. Outputs are written atomically and never replace the input (nor an
 existing file without --overwrite). The plan is checked before any work: no job may write
@@ -26,9 +29,10 @@ from typing import Any
 import soundfile as sf
 
 from livesep.atomic import clean_stale_temps
-from livesep.bundle import load_for_queries
+from livesep.bundle import default_bundle_path, load_bundle
 from livesep.commands.bundle import add_expect_digest
 from livesep.errors import LivesepError
+from livesep.query import TEXT_SHOWN, Request
 from livesep.separate import MODES, Separator
 from livesep.terminal import printable
 
@@ -36,7 +40,6 @@ HELP = "separate files by text query (offline, any length, constant memory)"
 NAME_PATTERN = "{stem}.{query}{ext}"  # --out-dir naming; remove mode prefixes "without-"
 KEEP_EXTENSIONS = (".wav", ".flac", ".ogg")  # others (e.g. .mp3) are written as .wav
 SLUG_MAX = 60  # characters of a query kept in a file name
-QUERY_SHOWN = 200  # characters of a query echoed on the terminal
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Job:
     queries: list[str]
     outputs: list[Path]
     mode: str
+    keep: tuple[str, ...] = ()  # --keep/--remove: one request given as parts
+    remove: tuple[str, ...] = ()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--query",
         action="append",
         default=[],
-        help="what to separate; repeat for several. A removal phrase ('remove the dog', "
-        "'without traffic') removes that sound whatever --mode says",
+        help="what to separate; repeat for several outputs. Keep and remove in one query: "
+        "'voice, not wind', 'keep the guitar and the drums, remove the crowd', "
+        "'everything but the dog' (a removal phrase removes whatever --mode says)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to keep, as written (repeatable; with --remove: one output)",
+    )
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="SOUND",
+        help="a sound to remove, as written (repeatable; alone: mixture minus the sounds)",
     )
     out = parser.add_mutually_exclusive_group()
     out.add_argument(
@@ -116,18 +136,38 @@ def output_name(input: Path, query_slug: str, mode: str, out_dir: Path) -> Path:
     return out_dir / NAME_PATTERN.format(stem=input.stem, query=name, ext=ext)
 
 
+def _parts_label(keep: list[str], remove: list[str]) -> str:
+    """The --out-dir name of a --keep/--remove request: 'voice' or 'voice-without-wind'."""
+    kept = " and ".join(keep)
+    removed = "without " + " and ".join(remove) if remove else ""
+    return f"{kept} {removed}".strip()
+
+
 def jobs_from_args(args: argparse.Namespace) -> list[Job]:
     if not args.inputs:
         raise LivesepError("no input: give INPUT files or --batch CSV")
+    if (args.keep or args.remove) and args.query:
+        raise LivesepError("give --query, or --keep/--remove, not both")
+    if args.keep or args.remove:
+        label = _parts_label(args.keep, args.remove)
+        jobs = jobs_from_args_queries(args, [label])
+        for job in jobs:
+            job.keep, job.remove = tuple(args.keep), tuple(args.remove)
+        return jobs
     if not args.query:
         raise LivesepError("no --query: describe the sound to separate")
-    single = len(args.inputs) == 1 and len(args.query) == 1
+    return jobs_from_args_queries(args, list(args.query))
+
+
+def jobs_from_args_queries(args: argparse.Namespace, queries: list[str]) -> list[Job]:
+    """One job per input, with one output per query."""
+    single = len(args.inputs) == 1 and len(queries) == 1
     if args.output and not single and "{query}" not in args.output:
         raise LivesepError(f"-o {args.output}: several outputs need {{query}} in the pattern")
     if args.output and len(args.inputs) > 1 and "{stem}" not in args.output:
         raise LivesepError(f"-o {args.output}: several inputs need {{stem}} in the pattern")
     jobs = []
-    names = slugs(list(args.query))
+    names = slugs(queries)  # one distinct file name per query
     for name in args.inputs:
         src = Path(name)
         if args.output:
@@ -135,7 +175,7 @@ def jobs_from_args(args: argparse.Namespace) -> list[Job]:
         else:
             out_dir = Path(args.out_dir) if args.out_dir else src.parent
             outs = [output_name(src, q, args.mode, out_dir) for q in names]
-        jobs.append(Job(src, list(args.query), outs, args.mode))
+        jobs.append(Job(src, list(queries), outs, args.mode))
     return jobs
 
 
@@ -225,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.clap_checkpoint or args.clap_tokenizer) and not args.checkpoint:
         raise LivesepError("--clap-checkpoint and --clap-tokenizer need --checkpoint")
     if args.batch:
-        if args.inputs or args.query or args.output:
+        if args.inputs or args.query or args.keep or args.remove or args.output:
             raise LivesepError("--batch takes its inputs, queries and outputs from the CSV")
         jobs = jobs_from_csv(Path(args.batch), args.mode, args.out_dir)
     else:
@@ -238,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     bundle = (
         None
         if args.checkpoint
-        else load_for_queries(args.bundle, snap=not args.no_snap, expect_digest=args.expect_digest)
+        else load_bundle(args.bundle or default_bundle_path(), expect_digest=args.expect_digest)
     )
     separator = Separator(
         bundle=bundle,
@@ -246,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
         clap_checkpoint=args.clap_checkpoint,
         clap_tokenizer=args.clap_tokenizer,
         threads=args.threads,
+        snap=not args.no_snap,
     )
     return run_jobs(separator, jobs, args.overwrite, quiet=args.quiet)
 
@@ -255,16 +296,7 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
     from tqdm import tqdm
 
     total = sum(_seconds(job.input) for job in jobs)
-    if not quiet:  # what each query snaps onto, so a misread phrasing shows before the work
-        for query in dict.fromkeys(q for job in jobs for q in job.queries):
-            try:
-                read = separator.reading(query)
-            except LivesepError:  # a bad query fails as its own job below, with the reason
-                continue
-            if read:
-                parts = ", ".join(f"{text} ({100 * w:.0f}%)" for text, w in read)
-                shown = printable(query, QUERY_SHOWN)
-                print(f'query "{shown}" reads as: {printable(parts)}', file=sys.stderr)
+    requests = _read_requests(separator, jobs, quiet)
     failed = 0
     bar_format = "{l_bar}{bar}| {n:.1f}/{total:.1f} s of audio [{elapsed}<{remaining}]"
     with tqdm(total=total, bar_format=bar_format, disable=quiet, file=sys.stderr) as bar:
@@ -273,7 +305,7 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
             try:
                 written = separator.separate_file(
                     job.input,
-                    job.queries,
+                    [requests.get(_key(job, q)) or _read(separator, job, q) for q in job.queries],
                     job.outputs,
                     mode=job.mode,  # type: ignore[arg-type]
                     overwrite=overwrite,
@@ -290,6 +322,43 @@ def run_jobs(separator: Separator, jobs: list[Job], overwrite: bool, quiet: bool
     if failed:
         print(f"livesep separate: {failed} of {len(jobs)} jobs failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _key(job: Job, query: str) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    return (query, job.mode, job.keep, job.remove)
+
+
+def _read(separator: Separator, job: Job, query: str) -> Request:
+    """The request of one of a job's queries (its --keep/--remove parts, if it has them)."""
+    if job.keep or job.remove:
+        return separator.queries.read_parts(job.keep, job.remove)
+    return separator.read(query, job.mode)  # type: ignore[arg-type]
+
+
+def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[Any, Request]:
+    """Read every distinct query once, before the work; print what each reads as and a
+    'warning: ... does not know ...' line for each sound the model does not know."""
+    requests: dict[Any, Request] = {}
+    for job in jobs:
+        for query in job.queries:
+            key = _key(job, query)
+            if key in requests:
+                continue
+            try:
+                request = _read(separator, job, query)
+            except LivesepError:  # a bad query fails as its own job, with the reason
+                continue
+            requests[key] = request
+            for warning in request.warnings():  # always: a wrong sound is worse than noise
+                print(f"livesep separate: {warning}", file=sys.stderr)  # printable already
+            if quiet:
+                continue
+            for sound in request.sounds:
+                role = "" if len(request.sounds) == 1 else " (keep)" if sound.keep else " (remove)"
+                if sound.reading:
+                    shown = printable(sound.text, TEXT_SHOWN)
+                    print(f'query "{shown}"{role} reads as: {sound.nearest()}', file=sys.stderr)
+    return requests
 
 
 def _advance(bar: Any, rate: int) -> Callable[[int], None]:

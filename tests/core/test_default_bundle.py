@@ -81,3 +81,13 @@ def test_remove_mode_is_mixture_minus_extract(
     (extracted,) = separator.separate_array(mix, rate, "drums")
     (removed,) = separator.separate_array(mix, rate, "drums", mode="remove")
     np.testing.assert_allclose(removed, mix - extracted, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_unknown_and_non_ascii_queries_warn_with_the_real_encoder(separator: Separator) -> None:
+    """The hosts' MiniLM (int8 ONNX) on the shipped bank: the threshold separates these."""
+    for text in ("keyboard typing", "犬の鳴き声", "€€€", "xyzzy"):
+        (warning,) = separator.read(text).warnings()
+        assert "does not know" in warning and text in warning
+    for text in ("a man speaking", "steady rainfall", "just the rain"):
+        assert separator.read(text).warnings() == []

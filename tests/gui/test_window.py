@@ -46,11 +46,11 @@ def test_controls_send_the_right_messages(qtbot, make_window, bundle, noise_file
     assert _settled_ratio(qtbot, c) == pytest.approx(0.25, rel=0.03)
     assert q.history.items[0] == "dog barking"
 
-    q.query_edit.setText("remove speech")  # a removal phrase: remove mode
+    q.query_edit.setText("remove speech")  # a removal phrase removes; the mode stays
     qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: c.last_stats.query == "speech")
-    assert c.last_stats.mode == "remove" and q.mode() == "remove"
-    qtbot.mouseClick(q.extract_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: c.last_stats.query == "remove speech")
+    assert c.last_stats.mode == "extract" and q.mode() == "extract"
+    assert _settled_ratio(qtbot, c) == pytest.approx(0.0, abs=0.03)  # mixture - speech
     q.query_edit.setText("dog barking")
     qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: c.last_stats.query == "dog barking")
@@ -71,6 +71,17 @@ def test_controls_send_the_right_messages(qtbot, make_window, bundle, noise_file
     qtbot.waitUntil(lambda: c.last_stats.bypass)
     assert _settled_ratio(qtbot, c) == pytest.approx(10 ** (-6 / 20), rel=0.03)
     assert c.last_error is None
+
+    # the query box speaks `livesep live`'s control grammar
+    for line in (":bypass off", ":mix 1", ":mode extract"):
+        q.query_edit.setText(line)
+        qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: c.last_stats.mode == "extract" and not c.last_stats.bypass)
+    assert q.wet_slider.value() == 100 and not w.audio_panel.bypass_box.isChecked()
+    assert c.last_stats.query == "dog barking"  # no control line became a query
+    q.query_edit.setText(":volume 11")
+    qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
+    assert "unknown command :volume" in (c.last_error or "")
 
 
 def test_meters_spectrograms_and_stats_update(qtbot, make_window, bundle, noise_file, tmp_path):
@@ -227,3 +238,17 @@ def test_unknown_device_name_is_reported_and_the_app_keeps_running(make_window, 
     assert "'no such microphone' not found" in w.error_box.text()
     assert not w.controller.running  # not silently started on another device
     assert w.audio_panel.start_button.isEnabled() and w.audio_panel.selected_input() is None
+
+
+def test_query_box_shows_what_the_model_does_not_know(qtbot, make_window, tmp_path, noise_file):
+    bank = {"rain": [1.0] + [0.0] * 383}
+    cached = {"rain": bank["rain"], "keyboard typing": [0.0, 1.0] + [0.0] * 382}
+    b = make_delay_bundle(tmp_path / "bank", query_bank=bank, embeddings=cached)
+    w = make_window(bundle=str(b.path), input_file=str(noise_file), query="keyboard typing")
+    c, q = w.controller, w.query_panel
+    qtbot.waitUntil(lambda: "does not know" in q.warning_label.text())
+    assert q.warning_label.isVisibleTo(w) and '"keyboard typing"' in q.warning_label.text()
+    q.query_edit.setText("rain")
+    qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not q.warning_label.isVisibleTo(w))
+    assert c.last_stats.query == "rain"

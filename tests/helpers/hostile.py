@@ -13,6 +13,7 @@ import numpy as np
 from helpers.tiny_bundle import DIM, default_embeddings, make_delay_bundle
 from livesep.audio import write_audio
 from livesep.bundle import Bundle
+from livesep.query import parse_request
 
 RATE = 16000  # Hz, the tiny bundle's rate
 REPO = Path(__file__).resolve().parents[2]
@@ -28,9 +29,15 @@ def _unit(i: int) -> list[float]:
 
 def make_hostile_bundle(folder: Path) -> Bundle:
     """The tiny delay bundle with every query the suite sends cached (no text encoder
-    loads) and a two-caption query bank (so `separate` prints how each query reads)."""
+    loads) and a two-caption query bank (so `separate` prints how each query reads).
+
+    Queries are parsed before they are encoded (`livesep.query`): each sound a query
+    names is cached too (ESCAPE_QUERY's ';' splits it into two)."""
     embeddings = default_embeddings()
     embeddings.update({q: _unit(10 + i) for i, q in enumerate(EXTRA_QUERIES)})
+    sounds = dict.fromkeys(s for q in EXTRA_QUERIES for s, _ in parse_request(q))
+    for i, text in enumerate(sounds, start=10 + len(EXTRA_QUERIES)):
+        embeddings.setdefault(text, _unit(i))
     bank = {"a dog barking": _unit(10), "rain": _unit(11)}
     return make_delay_bundle(folder, embeddings=embeddings, query_bank=bank)
 

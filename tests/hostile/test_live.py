@@ -188,3 +188,33 @@ def test_a_port_in_use_is_a_one_line_error(bundle, capsys):
     err = capsys.readouterr().err
     one_line_errors(err)
     assert f"control port 127.0.0.1:{port} is already in use" in err
+
+
+def test_the_port_speaks_the_one_control_grammar(bundle):
+    """`livesep live`'s port: the transport's limits around `controls.parse_command`
+    (an unknown `:command` or a bare command word is an error, never a query), and the
+    query's reply and its 'does not know' warning reach the client without escapes."""
+    from helpers.hostile import ESCAPE_QUERY
+
+    from livesep.realtime.cli_live import serve_controls
+
+    engine = _engine(bundle)
+    server = serve_controls(engine, _free_port())
+    try:
+        with _connect(server.server_address[1]) as sock:
+            for line in (":volume 3", "mix 0.5", ":mix 0.5", ESCAPE_QUERY, ""):
+                sock.sendall(line.encode() + b"\n")
+            replies = _read_lines(sock, 5)
+        engine.process(np.zeros((RATE // 10, 1), np.float32))  # the worker applies controls
+        stats = engine.stats()
+    finally:
+        server.stop()
+        engine.close()
+    unknown, bare, mix, query, blank = replies
+    assert unknown.startswith("error: unknown command :volume")
+    assert bare.startswith("error: did you mean :mix 0.5?")
+    assert mix == "mix: 0.5" and blank == ""
+    assert query.startswith("query: ") and "owned" in query and "dog" in query
+    assert "warning: the model does not know" in query  # joined with " | "
+    assert not any(c in query for c in "\x1b\x07\x9b")
+    assert stats.query == ESCAPE_QUERY.strip() and stats.wet == 0.5  # as typed, applied

@@ -97,16 +97,82 @@ def test_remove_bypass_mix_and_gain(bundle):
     np.testing.assert_allclose(y[HOP:], 0.5 * 10 ** (-6 / 20) * dry[HOP:], atol=1e-6)
 
 
-def test_a_removal_phrase_switches_to_remove_mode(bundle):
+def test_a_removal_phrase_removes_without_changing_the_mode(bundle):
     x = noise(RATE // 2)
     engine = Engine(bundle, query="speech")
     engine.set_query("remove dog barking")  # embeds "dog barking" (target = 0.25 mix)
     y = engine.process(x)[engine.latency_frames :]
     dry = x[: -engine.latency_frames]
     stats = engine.stats()
-    assert stats.mode == "remove" and stats.query == "dog barking"
+    assert stats.mode == "extract" and stats.query == "remove dog barking"
     tail = slice(len(dry) // 2, None)  # after the query cross-fade
     np.testing.assert_allclose(y[tail], 0.75 * dry[tail], atol=1e-6)
+    engine.set_query("speech")  # the next plain query is extracted again
+    y = engine.process(x)
+    start, lat = RATE // 8, engine.latency_frames  # well after the fade
+    np.testing.assert_allclose(y[start:], x[start - lat : -lat], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("query", "gain"),
+    [
+        ("speech, not dog barking", 0.75),  # 1 * x - 0.25 * x
+        ("everything but the dog barking", 0.75),  # x - 0.25 * x
+        ("speech and the dog barking", 1.25),
+        ("keep the speech, remove the silence and the dog barking", 0.75),
+        ("no dog", 0.75),
+    ],
+)
+@pytest.mark.parametrize("channels", [1, 2])
+def test_compound_queries_stream_as_offline(bundle, query, gain, channels):
+    """Keep and remove in one batched pass: live output == offline output (the same seam,
+    the same signed sum), sample for sample after the latency."""
+    from livesep.separate import Separator
+
+    class Unit:  # gain 0.25 for a dog, 0 for silence, else 1 (the tiny bundle's gains)
+        name, dim = "minilm", bundle.encoder_dim
+
+        def embed(self, texts):
+            out = np.zeros((len(texts), self.dim), np.float32)
+            for i, text in enumerate(texts):
+                out[i, 0] = 0.5 if "dog" in text else 0.0 if "silence" in text else 1.0
+            return out
+
+    x = noise(RATE // 2, channels=channels, seed=3)
+    engine = Engine(bundle, channels=channels, query=None, encoder=Unit())
+    request = engine.set_query_blocking(query)
+    live = engine.process(np.concatenate([x, np.zeros((RATE // 10, channels), np.float32)]))
+    live = live[engine.latency_frames : engine.latency_frames + len(x)]  # [T, C] aligned
+    (offline,) = Separator(bundle, encoder=Unit()).separate_array(x.T, RATE, [request])
+    np.testing.assert_allclose(live, offline.T, atol=1e-6)
+    np.testing.assert_allclose(offline.T, gain * x, atol=1e-6)
+    assert engine.stats().query == query
+
+
+def test_compound_query_switch_crossfades_between_batch_shapes(bundle):
+    hops = 2
+    engine = Engine(bundle, crossfade_hops=hops, query="speech")  # 1 condition slot
+    x = np.full((48 * 256, 1), 0.5, np.float32)
+    first = engine.process(x[: 16 * 256])
+    engine.set_query("speech, not dog barking")  # 4 slots (2 padded): 0.75
+    second = engine.process(x[16 * 256 : 32 * 256])
+    engine.set_query("everything but dog barking")  # back to 1 slot: mixture - 0.25
+    third = engine.process(x[32 * 256 :])
+    y = np.concatenate([first, second, third])[engine.latency_frames :, 0]
+    assert y[12 * 256] == pytest.approx(0.5)
+    assert y[28 * 256] == pytest.approx(0.375) and y[-1] == pytest.approx(0.375)
+    steps = np.abs(np.diff(y[4 * 256 :]))
+    assert steps.max() <= 0.125 / (hops * HOP) * 1.01  # linear fades, no click
+
+
+def test_mode_and_snap_changes_reread_the_query(bundle):
+    engine = Engine(bundle, query="dog barking")
+    x = noise(RATE // 2)
+    engine.set_mode("remove")  # cross-fades to mixture - 0.25 mixture
+    y = engine.process(x)[engine.latency_frames :]
+    np.testing.assert_allclose(y[HOP * 4 :], 0.75 * x[HOP * 4 : -engine.latency_frames], atol=1e-6)
+    engine.set_snap(False)  # no bank in this bundle: the same request again
+    assert engine.stats().mode == "remove" and engine.queries.snap is False
 
 
 def test_bad_controls_raise_clear_errors(bundle):
@@ -119,6 +185,8 @@ def test_bad_controls_raise_clear_errors(bundle):
         engine.set_mix(1.5)
     with pytest.raises(LivesepError, match="channel_mode"):
         Engine(bundle, channel_mode="left")
+    with pytest.raises(QueryError, match="at most 4"):
+        engine.set_query("a, b, c, d, e")
 
 
 def test_stalled_worker_resyncs_to_the_same_latency(bundle):
@@ -175,6 +243,30 @@ def test_stall_is_concealed_with_the_held_gain_and_no_silence(bundle, query, gai
     np.testing.assert_allclose(y[end:, 0], want[end:], atol=1e-5)
     splice = y[resume:end, 0]
     assert np.std(splice) == pytest.approx(gain * np.std(x), rel=0.3)  # level held
+
+
+@pytest.mark.parametrize("fallback", ["hold", "dry"])
+def test_concealed_output_goes_through_the_limiter(bundle, fallback):
+    """A stall on a loud input: the concealment (held gain or dry, both > 0 dBFS here) is
+    limited like processed output (`realtime.guard.OutputLimiter` on every callback)."""
+    engine = Engine(bundle, query="speech", fallback=fallback, worker="thread")
+    t = np.arange(RATE) / RATE
+    x = (3.0 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[:, None]  # [T, 1] +9.5 dBFS
+    y = np.zeros_like(x)
+    block = 256
+    out = np.zeros((block, 1), np.float32)
+    stalled = range(20, 60)  # callbacks during which the worker does nothing
+    for k in range(x.shape[0] // block):
+        engine._callback(x[k * block : (k + 1) * block], out, block, None, None)
+        if k not in stalled:
+            while engine._work():
+                pass
+        y[k * block : (k + 1) * block] = out
+    s = engine.stats()
+    assert s.fallback_runs == 1 and s.fallback_frames >= 30 * block
+    concealed = y[22 * block : 58 * block, 0]  # [n] inside the stall: all concealment
+    assert np.abs(concealed).max() > 0.5  # loud, not silence ...
+    assert np.abs(y).max() <= 1.0 and s.limited_frames > 0  # ... and limited
 
 
 def test_fallback_dry_and_silence_still_available(bundle):
