@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -103,15 +103,33 @@ def _empty(rows: int) -> np.ndarray:
 # Engines
 
 
+class HopRunner(Protocol):
+    """What `StepEngine` drives: a `StepRunner`, or the speech expert's `ExpertRunner`."""
+
+    @property
+    def batch(self) -> int: ...  # rows
+
+    @property
+    def block(self) -> int: ...  # samples per call
+
+    @property
+    def latency(self) -> int: ...  # samples the output lags the input
+
+    def process(self, audio: np.ndarray) -> np.ndarray: ...  # [B, k*block] -> [B, k*block]
+
+    def reset(self) -> None: ...
+
+
 class StepEngine:
     """A streaming graph over a whole signal, latency compensated.
 
     Args:
-        runner: a `StepRunner` of batch Q*C, already conditioned (`set_embedding`).
+        runner: a `StepRunner` of batch Q*C, already conditioned (`set_embedding`), or
+            any `HopRunner`.
         channels: C; each push is [C, n] and is repeated for the Q queries.
     """
 
-    def __init__(self, runner: StepRunner, channels: int) -> None:
+    def __init__(self, runner: HopRunner, channels: int) -> None:
         self.runner = runner
         self.channels = channels
         self.queries = runner.batch // channels
@@ -313,6 +331,28 @@ def _combination(requests: Sequence[Request], channels: int) -> np.ndarray | Non
     return np.kron(matrix, np.eye(channels, dtype=np.float32))  # [Q*C, S*C]
 
 
+class _Merge:
+    """Outputs of pipelines over the same input, each for some of the requests, back into
+    one [Q, C, m] block per push in request order (as much as every pipeline has made)."""
+
+    def __init__(self, groups: list[list[int]], channels: int) -> None:
+        self.groups, self.channels = groups, channels
+        self.queries = sum(len(g) for g in groups)
+        self.fifos = [_Fifo(len(g) * channels) for g in groups]
+
+    def push(self, parts: list[np.ndarray]) -> np.ndarray:
+        """`parts[i]`: [len(groups[i]), C, m_i] -> [Q, C, n], n = what all have ready."""
+        if len(self.groups) == 1:
+            return parts[0]
+        for fifo, part in zip(self.fifos, parts, strict=True):
+            fifo.put(part.reshape(-1, part.shape[-1]))  # [Q_i*C, m_i]
+        n = min(fifo.size for fifo in self.fifos)
+        out = np.empty((self.queries, self.channels, n), np.float32)  # [Q, C, n]
+        for group, fifo in zip(self.groups, self.fifos, strict=True):
+            out[group] = fifo.take(n).reshape(len(group), self.channels, n)
+        return out
+
+
 # ---------------------------------------------------------------------------------------
 # The separator: model + text, loaded once, reused over many inputs
 
@@ -344,6 +384,9 @@ class Separator:
         providers, threads: ONNX Runtime settings (see `livesep.runner`).
         window: windowing of non-causal models.
         snap: snap queries onto the bundle's training captions (`livesep.query`).
+        expert: send requests for speech in general ("voice", "remove the speech") to the
+            speech expert (`livesep.expert`, the `speech` extra) when it is installed
+            (`livesep.speech_route`); the other requests go to the model as before.
 
     Attributes:
         queries: the `QueryReader` every query goes through.
@@ -360,6 +403,7 @@ class Separator:
         threads: int = 1,
         window: WindowSettings = WindowSettings(),
         snap: bool = True,
+        expert: bool = False,
     ) -> None:
         if bundle is not None and checkpoint is not None:
             raise BundleError("give a bundle or a checkpoint, not both")
@@ -368,6 +412,8 @@ class Separator:
         self._runners: dict[int, StepRunner] = {}
         self._window_fn: WindowFn | None = None
         self._clap_tokenizer = clap_tokenizer
+        self.expert = expert
+        self._router: Any = None
         if checkpoint is not None:
             self._load_checkpoint(Path(checkpoint), clap_checkpoint)
         else:
@@ -424,6 +470,26 @@ class Separator:
             return query
         return self.queries.read(query, mode)
 
+    def route(self, query: str | Request) -> str:
+        """Where a query goes: "expert" when every sound it names is speech in general,
+        else "model" (`livesep.speech_route`).
+
+        Decided whether or not the expert is on or installed (`uses_expert` says whether
+        it will run), so a host can say what the `speech` extra would add.
+        """
+        if self._router is None:
+            from livesep.speech_route import MINILM_NAMES, SpeechRouter
+
+            minilm = self.encoder_name in MINILM_NAMES
+            self._router = SpeechRouter(self.queries.encoder if minilm else None)
+        return str(self._router.route(query))
+
+    def uses_expert(self, query: str | Request) -> bool:
+        """Whether `query` runs on the speech expert here (on, installed and routed)."""
+        from livesep import expert
+
+        return self.expert and expert.available() and self.route(query) == "expert"
+
     # -- engines ------------------------------------------------------------------------
 
     def _engine(self, conditions: np.ndarray, channels: int) -> StepEngine | WindowEngine:
@@ -466,17 +532,32 @@ class Separator:
         if not queries:
             raise QueryError("no query given: describe the sound to separate")
         requests = [self.read(q, mode) for q in queries]
-        conditions = np.concatenate([r.conditions for r in requests])  # [S, D]
-        pipe = Pipeline(
-            lambda: self._engine(conditions, channels),
-            sample_rate,
-            self.model_rate,
-            channels,
-            requests,
-        )
+        on_expert = [self.uses_expert(r) for r in requests]
+        groups = [[q for q, e in enumerate(on_expert) if e == routed] for routed in (False, True)]
+        pipes = [
+            self._pipeline([requests[q] for q in group], sample_rate, channels, routed)
+            for routed, group in zip((False, True), groups, strict=True)
+            if group
+        ]
+        merge = _Merge([g for g in groups if g], channels)  # [model requests, expert ones]
         for block in blocks:
-            yield pipe.push(block)
-        yield pipe.finish()
+            yield merge.push([pipe.push(block) for pipe in pipes])
+        yield merge.push([pipe.finish() for pipe in pipes])
+
+    def _pipeline(
+        self, requests: list[Request], rate: int, channels: int, expert: bool
+    ) -> Pipeline:
+        """The model's pipeline for `requests`, or the speech expert's (every sound of an
+        expert request gets its one estimate: "remove the speech" = mixture - estimate)."""
+        if expert:
+            from livesep.expert import RATE, ExpertRunner
+
+            runner = ExpertRunner(channels, sum(len(r.sounds) for r in requests))
+            return Pipeline(lambda: StepEngine(runner, channels), rate, RATE, channels, requests)
+        conditions = np.concatenate([r.conditions for r in requests])  # [S, D]
+        return Pipeline(
+            lambda: self._engine(conditions, channels), rate, self.model_rate, channels, requests
+        )
 
     def separate_array(
         self,

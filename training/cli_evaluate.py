@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-oracle", action="store_true", help="skip the oracle IRM")
     parser.add_argument("--device", default="cpu", help="torch device for --checkpoint")
     add_expect_digest(parser)
+    parser.add_argument(
+        "--speech-expert",
+        action="store_true",
+        help="send queries for speech in general ('voice', 'someone talking') to the speech "
+        "expert (DeepFilterNet3, the 'speech' extra), as livesep separate does",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         separate, rate = ev.checkpoint_separator(args.checkpoint, device=args.device)
     else:
         separate, rate = ev.bundle_separator(args.bundle, expect_digest=args.expect_digest)
+    if args.speech_expert:
+        separate = ev.with_speech_expert(separate, rate)
     bench = ev.read_bench(args.bench, args.audio_dir)
     report = ev.evaluate(
         separate,

@@ -46,6 +46,7 @@ __all__ = [
     "Separator",
     "checkpoint_separator",
     "bundle_separator",
+    "with_speech_expert",
     "irm_oracle",
     "sdri_batch",
     "evaluate",
@@ -303,6 +304,34 @@ def bundle_separator(
         return request.weights @ estimates + request.mixture * mixture  # [T]
 
     return separate, bundle.sample_rate
+
+
+def with_speech_expert(separate: Separator, sample_rate: int) -> Separator:
+    """`separate`, with queries for speech in general sent to the speech expert, as the
+    hosts route them (`livesep.speech_route`): "voice" -> DeepFilterNet3's estimate,
+    "remove the speech" -> the mixture minus it; every other query -> `separate`.
+
+    Raises:
+        ConfigError: the `speech` extra is not installed (the message says how to add it).
+    """
+    from livesep import expert
+    from livesep.query import parse_request
+    from livesep.speech_route import SpeechRouter
+
+    if not expert.available():
+        raise ConfigError(f"--speech-expert: {expert.EXTRA_HINT}")
+    router = SpeechRouter()
+
+    def routed(mixture: np.ndarray, query: str) -> np.ndarray:
+        if router.route(query) != "expert":
+            return separate(mixture, query)
+        estimate = expert.enhance(mixture, sample_rate)  # [T], aligned
+        keeps = [keep for _, keep in parse_request(query)]
+        if any(keeps):  # as a Request: signed sum of the sounds' (identical) estimates
+            return (2 * sum(keeps) - len(keeps)) * estimate
+        return mixture - len(keeps) * estimate
+
+    return routed
 
 
 def irm_oracle(mixture: np.ndarray, target: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -96,6 +97,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="condition on the raw query embedding instead of snapping it "
         "onto the bundle's training captions (for sounds the model was not trained on)",
+    )
+    parser.add_argument(
+        "--no-expert",
+        action="store_true",
+        help="never send speech queries to the speech expert (DeepFilterNet3, the "
+        "'speech' extra); the environment variable LIVESEP_NO_EXPERT=1 does the same",
     )
     parser.add_argument("--clap-checkpoint", help="CLAP text encoder for --checkpoint")
     parser.add_argument(
@@ -287,6 +294,7 @@ def run(args: argparse.Namespace) -> int:
         clap_tokenizer=args.clap_tokenizer,
         threads=args.threads,
         snap=not args.no_snap,
+        expert=expert_wanted(args.no_expert),
     )
     return run_jobs(separator, jobs, args.overwrite, quiet=args.quiet)
 
@@ -337,7 +345,8 @@ def _read(separator: Separator, job: Job, query: str) -> Request:
 
 def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[Any, Request]:
     """Read every distinct query once, before the work; print what each reads as and a
-    'warning: ... does not know ...' line for each sound the model does not know."""
+    'warning: ... does not know ...' line for each sound the model does not know (or, for
+    a request the speech expert takes, the route instead)."""
     requests: dict[Any, Request] = {}
     for job in jobs:
         for query in job.queries:
@@ -349,6 +358,11 @@ def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[A
             except LivesepError:  # a bad query fails as its own job, with the reason
                 continue
             requests[key] = request
+            line = route_line(separator, request) if separator.expert else None
+            if line:  # always, as the warnings: which system runs, or what the extra adds
+                print(line, file=sys.stderr)
+            if separator.uses_expert(request):  # the expert reads no captions
+                continue
             for warning in request.warnings():  # always: a wrong sound is worse than noise
                 print(f"livesep separate: {warning}", file=sys.stderr)  # printable already
             if quiet:
@@ -359,6 +373,26 @@ def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[A
                     shown = printable(sound.text, TEXT_SHOWN)
                     print(f'query "{shown}"{role} reads as: {sound.nearest()}', file=sys.stderr)
     return requests
+
+
+def expert_wanted(no_expert: bool) -> bool:
+    """The speech expert is on unless --no-expert or LIVESEP_NO_EXPERT (not "" or "0")."""
+    return not no_expert and os.environ.get("LIVESEP_NO_EXPERT", "") in ("", "0")
+
+
+def route_line(separator: Separator, request: Request) -> str | None:
+    """The line "query 'voice' -> speech expert (DeepFilterNet3, 30 ms latency)" for a
+    request the expert takes; what the `speech` extra would add when it is missing; None
+    otherwise."""
+    from livesep import expert
+
+    if separator.route(request) != "expert":
+        return None
+    shown = printable(request.text, TEXT_SHOWN)
+    if not expert.available():
+        return f"query '{shown}' is a speech query: {expert.EXTRA_HINT}"
+    info = expert.info()
+    return f"query '{shown}' -> speech expert ({info.name}, {info.latency_ms:.0f} ms latency)"
 
 
 def _advance(bar: Any, rate: int) -> Callable[[int], None]:

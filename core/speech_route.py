@@ -1,0 +1,171 @@
+"""Which queries go to the speech expert (`livesep.expert`) instead of the model.
+
+A query asks for speech *in general* ("speech", "voice", "my voice", "someone talking",
+"remove the voices") when its text embedding is nearest to one of `GENERAL` below, by at
+least `THRESHOLD` in cosine. The expert keeps every voice and cannot tell one speaker from
+another, so a query that names a kind of speaker ("a man speaking", "female speech") is
+nearest to one of `SPEAKER` and stays with the text-queried model; other vocal sounds
+("singing", "laughter", "a crowd") are nearest to one of `OTHER` and stay with the model
+too. The threshold and the anchors were measured on phrasings not among the anchors
+(benchmarks/speech_route.py; benchmarks/RESULTS.md, "Speech expert").
+
+The route is decided on each sound's description, after `livesep.query` has split off a
+removal phrase: "remove the speech" routes "the speech" and the host outputs the mixture
+minus the expert's estimate. A request goes to the expert only when every sound it names
+does ("voice, not music" stays with the model: the expert cannot remove music alone).
+Embeddings are MiniLM's (the thresholds are MiniLM cosines): the router uses the host's
+encoder when it is MiniLM (sentence-transformers or ONNX), else its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "GENERAL",
+    "OTHER",
+    "ROUTES",
+    "SPEAKER",
+    "THRESHOLD",
+    "Route",
+    "SpeechRouter",
+    "speech_route",
+]
+
+Route = Literal["expert", "model"]
+ROUTES = ("expert", "model")
+# Cosine (MiniLM) the nearest speech-in-general anchor must reach: the middle of the
+# interval that separates the held-out phrasings of benchmarks/speech_route.py (every
+# speech-in-general one nearest a GENERAL anchor at >= 0.604, "narration"; the highest
+# other query nearest a GENERAL anchor, "a telephone ringing", at 0.472).
+THRESHOLD = 0.54
+MINILM_NAMES = ("minilm", "minilm-onnx")
+
+# Speech in general: the expert's job.
+GENERAL = (
+    "speech",
+    "voice",
+    "voices",
+    "my voice",
+    "a voice",
+    "someone talking",
+    "a person speaking",
+    "people talking",
+    "human voice",
+    "talking",
+    "spoken words",
+)
+# A particular kind of speaker: the expert cannot tell them apart.
+SPEAKER = (
+    "a man speaking",
+    "a woman speaking",
+    "a child speaking",
+    "male speech",
+    "female speech",
+    "a man's voice",
+    "a woman's voice",
+    "a male voice",
+    "a female voice",
+    "a girl talking",
+    "a boy talking",
+    "men talking",
+    "women talking",
+)
+# Voices and human sounds that are not speech, and music.
+OTHER = (
+    "singing",
+    "a choir",
+    "a crowd",
+    "laughter",
+    "a baby crying",
+    "screaming",
+    "coughing",
+    "whistling",
+    "music",
+)
+
+
+class SpeechRouter:
+    """Routes sound descriptions to the expert or the model; caches every decision.
+
+    Args:
+        encoder: a text encoder (`name`, `embed(texts) -> float32 [N, D]`, unit rows), or
+            None for MiniLM (`livesep.text.get_encoder("minilm")`, built on first use).
+            A non-MiniLM encoder is not used: the thresholds are MiniLM cosines.
+        threshold: cosine the nearest speech-in-general anchor must reach.
+    """
+
+    def __init__(self, encoder: Any = None, threshold: float = THRESHOLD) -> None:
+        if encoder is not None and getattr(encoder, "name", None) not in MINILM_NAMES:
+            encoder = None
+        self._encoder = encoder
+        self.threshold = threshold
+        self._anchors: np.ndarray | None = None  # [A, D] GENERAL + SPEAKER + OTHER
+        self._cache: dict[str, tuple[Route, str, float]] = {}
+        self._lock = threading.Lock()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            if self._encoder is None:
+                from livesep.text import get_encoder
+
+                self._encoder = get_encoder("minilm")
+            encoder = self._encoder
+        return np.asarray(encoder.embed(texts), np.float32)  # [N, D]
+
+    def nearest(self, text: str) -> tuple[Route, str, float]:
+        """(route, nearest anchor, its cosine) for a sound's description."""
+        key = text.strip().lower()
+        if key not in self._cache:
+            if self._anchors is None:
+                self._anchors = self._embed(list(GENERAL + SPEAKER + OTHER))
+            cos = self._anchors @ self._embed([key])[0]  # [A]
+            best = int(np.argmax(cos))
+            general = best < len(GENERAL) and cos[best] >= self.threshold
+            anchors = GENERAL + SPEAKER + OTHER
+            self._cache[key] = ("expert" if general else "model", anchors[best], float(cos[best]))
+        return self._cache[key]
+
+    def route(self, query: Any) -> Route:
+        """The route: "expert" when `query` asks for speech in general, else "model".
+
+        Args:
+            query: a query as typed (parsed by `livesep.query.parse_request`: every sound
+                it names must be speech in general, "remove the speech" included), a
+                `livesep.query.Request` (every sound), or a read sound (its `text`).
+        """
+        texts = _descriptions(query)
+        general = all(self.nearest(t)[0] == "expert" for t in texts)
+        return "expert" if texts and general else "model"
+
+
+def _descriptions(query: Any) -> list[str]:
+    """The descriptions of the sounds a query names."""
+    if isinstance(query, str):
+        from livesep.query import parse_request
+
+        return [text for text, _ in parse_request(query)]
+    if hasattr(query, "sounds"):
+        return [str(s.text) for s in query.sounds]
+    return [str(query.text)]
+
+
+_default: SpeechRouter | None = None
+
+
+def speech_route(query: Any, encoder: Any = None) -> bool:
+    """Whether a query asks for speech in general (the speech expert's job).
+
+    "voice", "remove the speech", "someone talking" -> True; "a man speaking", "singing",
+    "rain" -> False. See `SpeechRouter.route`.
+    """
+    global _default
+    router = SpeechRouter(encoder) if encoder is not None else None
+    if router is None:
+        if _default is None:
+            _default = SpeechRouter()
+        router = _default
+    return router.route(query) == "expert"
