@@ -58,7 +58,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--worker", choices=("thread", "callback"), default="thread")
     p.add_argument("--rate", type=int, default=48000, help="server rate Hz")
     p.add_argument("--period", type=int, default=256, help="server period frames")
-    p.add_argument("--quality", default="LQ", help="soxr quality")
+    p.add_argument("--quality", default="LQ", help="resampler quality (realtime.resample)")
+    p.add_argument("--safety", type=int, default=0, help="extra output buffering, frames")
     p.add_argument("--gui-load", action="store_true")
     p.add_argument("--report", type=float, default=30.0, help="seconds between lines")
     p.add_argument("--json", help="write the final figures here")
@@ -90,6 +91,7 @@ def main() -> int:
             worker=args.worker,
             resample_quality=args.quality,
             query=args.query,
+            safety_frames=args.safety,
         )
         before = set(server.ports())
         engine.start("system", "system")
@@ -112,7 +114,8 @@ def main() -> int:
         print(
             f"bundle: {bundle_name}; worker {args.worker}; {args.rate} Hz, period {args.period}; "
             f"provider {s0.provider}; latency {s0.latency_ms:.1f} ms "
-            f"(algorithmic {s0.algorithmic_ms:.1f} + buffering {s0.buffering_ms:.1f} + device "
+            f"(algorithmic {s0.algorithmic_ms:.1f} + resampling {s0.resample_ms:.1f} + buffering "
+            f"{s0.buffering_ms:.1f} + device "
             f"{s0.device_latency_ms:.1f}); gui load {'on' if args.gui_load else 'off'}",
             flush=True,
         )
@@ -132,6 +135,7 @@ def main() -> int:
     figures.update(
         bundle=bundle_name,
         worker=args.worker,
+        safety_frames=args.safety,
         gui_load=args.gui_load,
         gui_fps=len(gui_frames) / args.duration if args.gui_load else None,
         latency_ms=s1.latency_ms,
@@ -152,6 +156,7 @@ def report(s, s0, elapsed: float) -> dict[str, object]:
         "xruns_out": (s.output_underflows + s.output_overflows)
         - (s0.output_underflows + s0.output_overflows),
         "fallback_frames": s.fallback_frames - s0.fallback_frames,
+        "fallback_runs": s.fallback_runs - s0.fallback_runs,
         "late_hops": s.late_hops - s0.late_hops,
         "resyncs": s.resyncs - s0.resyncs,
         "hops": s.hops - s0.hops,

@@ -58,6 +58,8 @@ def build_window(opts: LaunchOptions, controller: EngineController | None = None
     state = window.current_state()
     if opts.bundle:
         state.bundle = opts.bundle
+    if not state.bundle:  # first run: the bundle the CLI uses (models/default)
+        state.bundle = _default_bundle()
     if opts.query:
         state.query = opts.query
     if opts.input_file is not None:
@@ -81,6 +83,16 @@ def build_window(opts: LaunchOptions, controller: EngineController | None = None
     elif opts.autostart:
         window.start_stream()
     return window
+
+
+def _default_bundle() -> str:
+    """`livesep.bundle.default_bundle_path()`, or "" when there is none."""
+    from livesep.bundle import default_bundle_path
+
+    try:
+        return str(default_bundle_path())
+    except LivesepError:
+        return ""
 
 
 def save_screenshot(window: MainWindow, path: str | Path) -> None:

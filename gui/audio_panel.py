@@ -44,6 +44,7 @@ class AudioPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh_requested)
         self.file_edit = QLineEdit()
         self.file_edit.setPlaceholderText("optional: play a file instead of the input device")
+        self.file_edit.textChanged.connect(self.file_edit.setToolTip)  # the whole path
         self.file_button = QPushButton("…")
         self.file_button.clicked.connect(self._browse_file)
         self.start_button = QPushButton("Start")

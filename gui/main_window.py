@@ -40,6 +40,9 @@ DOCK_HEIGHT = 110  # initial height of the stats / manifest docks (pixels)
 STATUS_MS = 8000  # how long a status-bar message stays (ms)
 
 
+LEFT_MIN_W = 420  # px: the query box and the file path show ~45 characters
+
+
 class MainWindow(QMainWindow):
     """The livesep desktop window over one EngineController."""
 
@@ -84,10 +87,13 @@ class MainWindow(QMainWindow):
         ):
             right.addWidget(spec, row, 0)
             right.addWidget(meter, row, 1)
-            right.addWidget(QLabel(name), row, 2)
+            right.addWidget(QLabel(f"{name}\ndBFS"), row, 2)
         grid = QGridLayout()
         grid.addWidget(self.bundle_panel, 0, 0, 1, 2)
-        grid.addLayout(left, 1, 0)
+        left_box = QWidget()
+        left_box.setLayout(left)
+        left_box.setMinimumWidth(LEFT_MIN_W)  # whole queries and file paths stay readable
+        grid.addWidget(left_box, 1, 0)
         grid.addLayout(right, 1, 1)
         grid.setColumnStretch(1, 1)
         central = QWidget()
@@ -102,7 +108,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.stats_dock, self.manifest_dock)
         self.stats_dock.raise_()
         self.resizeDocks([self.stats_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
-        self.resize(1100, 720)
+        self.resize(1200, 760)
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -15,6 +15,8 @@ FLOOR_DB = -60.0  # dBFS at the bottom of the scale (and the value of silence)
 WARN_DB = -12.0  # dBFS where the bar turns amber
 CLIP_DB = -1.0  # dBFS where the bar turns red
 PEAK_FALL_DB = 1.0  # dB the peak-hold marker falls per update (about 30 dB/s at 30 Hz)
+SCALE_DB = (0.0, -6.0, -12.0, -24.0, -48.0)  # dBFS marks labelled beside the bar
+SCALE_W = 22  # px for the scale's numbers
 
 
 def level_dbfs(block: np.ndarray) -> tuple[float, float]:
@@ -49,12 +51,12 @@ class LevelMeter(QWidget):
         self.peak_db = FLOOR_DB
         self.rms_db = FLOOR_DB
         self.hold_db = FLOOR_DB
-        self.setMinimumWidth(18)
+        self.setMinimumWidth(SCALE_W + 14)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setToolTip(f"{title} level: bar = RMS, line = peak hold (dBFS, floor {FLOOR_DB:g})")
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(22, 160)
+        return QSize(SCALE_W + 18, 160)
 
     def set_levels(self, peak_db: float, rms_db: float) -> None:
         """Show new levels; the peak-hold marker falls slowly towards the new peak."""
@@ -69,22 +71,32 @@ class LevelMeter(QWidget):
 
     def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 (Qt override)
         h = float(self.height())
-        w = float(self.width())
+        w = float(self.width()) - SCALE_W  # the bar; the dBFS scale is on its right
+        pad = 6.0  # px above and below so the 0 and -48 labels fit
+        bar = h - 2 * pad
         p = QPainter(self)
-        p.fillRect(QRectF(0, 0, w, h), QColor(24, 24, 28))
+        p.fillRect(QRectF(0, pad, w, bar), QColor(24, 24, 28))
         color = QColor(70, 200, 90)
         if self.peak_db >= CLIP_DB:
             color = QColor(230, 60, 50)
         elif self.peak_db >= WARN_DB:
             color = QColor(230, 180, 40)
-        top = self._y(self.rms_db, h)
-        p.fillRect(QRectF(2, top, w - 4, h - top), color)
+        top = pad + self._y(self.rms_db, bar)
+        p.fillRect(QRectF(2, top, w - 4, pad + bar - top), color)
         p.setPen(QColor(240, 240, 240))
-        y = self._y(self.hold_db, h)
+        y = pad + self._y(self.hold_db, bar)
         p.drawLine(2, int(y), int(w) - 2, int(y))
-        p.setPen(QColor(90, 90, 100))
-        for mark in (-6.0, -12.0, -24.0, -48.0):
-            y = self._y(mark, h)
-            p.drawLine(0, int(y), 3, int(y))
-        p.setPen(Qt.GlobalColor.transparent)
+        font = p.font()
+        font.setPointSizeF(7.0)
+        p.setFont(font)
+        for mark in SCALE_DB:
+            y = pad + self._y(mark, bar)
+            p.setPen(QColor(120, 120, 130))
+            p.drawLine(int(w) - 4, int(y), int(w), int(y))
+            p.setPen(self.palette().windowText().color())
+            p.drawText(
+                QRectF(w + 2, y - 6, SCALE_W - 2, 12),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                f"{mark:g}",
+            )
         p.end()

@@ -62,6 +62,8 @@ class QueryPanel(QWidget):
         )
         self.query_edit = QLineEdit()
         self.query_edit.setPlaceholderText("e.g. dog barking")
+        self.query_edit.textChanged.connect(self.query_edit.setToolTip)  # the whole query
+        self.query_box.setMinimumContentsLength(32)
         self.query_box.setLineEdit(self.query_edit)
         self.query_edit.returnPressed.connect(self.submit)
         self.query_box.activated.connect(lambda _i: self.submit())

@@ -26,8 +26,8 @@ def format_stats(stats: Any) -> dict[str, str]:
     s = stats
     dropouts = s.input_underflows + s.input_overflows + s.output_underflows + s.output_overflows
     return {
-        "Latency": f"{s.latency_ms:.1f} ms  (model {s.algorithmic_ms:.1f} + buffer "
-        f"{s.buffering_ms:.1f} + device {s.device_latency_ms:.1f})",
+        "Latency": f"{s.latency_ms:.1f} ms  (model {s.algorithmic_ms:.1f} + resample "
+        f"{s.resample_ms:.1f} + buffer {s.buffering_ms:.1f} + device {s.device_latency_ms:.1f})",
         "Load": f"{100 * s.rtf_median:.0f} % median, {100 * s.rtf_p99:.0f} % p99",
         "Dropouts": f"{dropouts}  (in {s.input_underflows}/{s.input_overflows}, out "
         f"{s.output_underflows}/{s.output_overflows}, fallback {s.fallback_frames} frames)",

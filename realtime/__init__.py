@@ -1,6 +1,6 @@
 """livesep.realtime: the streaming engine, device I/O and the `live` / `devices` commands.
 
-numpy + onnxruntime + soxr + sounddevice only: this package never imports torch.
+numpy + onnxruntime + sounddevice only: this package never imports torch.
 """
 
 from livesep.realtime.engine import Engine

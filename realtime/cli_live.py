@@ -62,14 +62,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device-rate", type=int, help="device rate Hz (default: device's)")
     parser.add_argument("--channels", type=int, default=1)
     parser.add_argument("--channel-mode", choices=("batch", "downmix"), default="batch")
-    parser.add_argument("--worker", choices=("thread", "callback"), default="thread")
+    parser.add_argument(
+        "--worker",
+        choices=("callback", "thread"),
+        default="callback",
+        help="where the model runs: in the audio callback (lowest latency; JACK's real-time "
+        "thread) or a worker thread (one period more latency)",
+    )
     parser.add_argument("--blocksize", type=int, default=0, help="0 = the server's period")
-    parser.add_argument("--resample-quality", default="LQ", help="soxr quality: QQ LQ MQ HQ VHQ")
+    parser.add_argument(
+        "--resample-quality",
+        default="LQ",
+        help="device <-> model rate filter: QQ LQ MQ HQ VHQ (0.38-2 ms each way at 48 kHz)",
+    )
     parser.add_argument("--mix", type=float, default=1.0, help="wet amount 0..1")
     parser.add_argument("--gain-db", type=float, default=0.0)
     parser.add_argument("--duration", type=float, help="stop after S seconds")
     parser.add_argument("--stats-json", help="write the final statistics here")
     parser.add_argument("--control-port", type=int, help="TCP port on 127.0.0.1 for commands")
+    parser.add_argument(
+        "--virtual-mic",
+        nargs="?",
+        const="livesep",
+        metavar="NAME",
+        help="publish the output as a PipeWire microphone NAME (default livesep) that other "
+        "apps can record; with --input-file the file plays in real time",
+    )
     parser.add_argument("--input-file", help="process this file instead of a device")
     parser.add_argument(
         "--output-file", help="where --input-file's result goes (format from the extension)"
@@ -203,6 +221,13 @@ def run(args: argparse.Namespace) -> int:
         raise LivesepError("give --query, or --keep/--remove, not both")
     if not (args.query or args.keep or args.remove):
         raise LivesepError("no --query: describe the sound to play (or --keep/--remove)")
+    if args.virtual_mic:
+        from livesep.realtime import virtual_mic
+
+        stats = virtual_mic.run(args, _make_engine, lambda e, d: _controlled(args, e, d))
+        print(_summary(stats), file=sys.stderr)
+        _write_stats(args, stats)
+        return 0
     if args.input_file:
         return run_file(args)
     from livesep.realtime.stream import resolve_device, sounddevice
@@ -230,6 +255,17 @@ def run(args: argparse.Namespace) -> int:
     print(_summary(stats), file=sys.stderr)
     _write_stats(args, stats)
     return 0
+
+
+def _controlled(args: argparse.Namespace, engine: Any, duration: float | None) -> None:
+    """`_wait` for a started engine while stdin and `--control-port` lines control it."""
+    server = serve_controls(engine, args.control_port) if args.control_port else None
+    threading.Thread(target=_stdin_loop, args=(engine,), name="livesep-stdin", daemon=True).start()
+    try:
+        _wait(engine, duration)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _wait(engine: Any, duration: float | None) -> None:

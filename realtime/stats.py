@@ -24,7 +24,7 @@ class EngineStats:
     input_overflows: int
     output_underflows: int
     output_overflows: int
-    fallback_frames: int  # output frames filled with the fallback (processing late)
+    fallback_frames: int  # output frames concealed (processing late; `realtime.conceal`)
     late_hops: int  # hops whose output arrived (partly) after its play time
     resyncs: int  # times the worker dropped input to return to the steady latency
     hops: int
@@ -33,7 +33,7 @@ class EngineStats:
     algorithmic_ms: float
     buffering_ms: float
     device_latency_ms: float  # input + output latency reported by PortAudio
-    latency_ms: float  # end to end: device + algorithmic + buffering
+    latency_ms: float  # end to end: device + algorithmic + resampling + buffering
     input_peak_dbfs: float  # last 100 ms
     output_peak_dbfs: float
     query: str | None
@@ -47,6 +47,9 @@ class EngineStats:
     input_clipped: int = 0  # input samples beyond +-4 (+12 dBFS) clipped
     output_nonfinite: int = 0  # non-finite output samples replaced with 0
     limited_frames: int = 0  # output frames the 0 dBFS limiter turned down
+    resample_ms: float = 0.0  # the two fixed resampler delays (device <-> model rate)
+    fallback_runs: int = 0  # separate runs of concealed output (each late hop or stall)
+    skipped_frames: int = 0  # input frames dropped by resyncs (their output was late)
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict

@@ -10,13 +10,24 @@ from typing import Any
 
 from livesep.errors import AudioError
 
+_named = False  # the JACK client name is set once, before the first stream
+
 
 def sounddevice() -> Any:
-    """The sounddevice module, or `AudioError` when PortAudio is missing."""
+    """The sounddevice module, or `AudioError` when PortAudio is missing.
+
+    The first call names the process's JACK client "livesep" (`realtime.routing`).
+    """
+    global _named
     try:
         import sounddevice as sd
     except OSError as exc:  # sounddevice raises OSError when libportaudio is not installed
         raise AudioError(f"PortAudio not available ({exc}); install libportaudio2") from None
+    if not _named:
+        from livesep.realtime.routing import set_client_name
+
+        _named = True
+        set_client_name(sd)
     return sd
 
 
@@ -103,4 +114,61 @@ def open_duplex(
     except sd.PortAudioError as exc:
         raise AudioError(
             f"cannot open audio devices {device} at {samplerate} Hz, {channels} ch: {exc}"
+        ) from None
+
+
+def open_engine_stream(
+    callback: Callable[..., None],
+    samplerate: int,
+    channels: int,
+    input_device: int | str | None = None,
+    output_device: int | str | None = None,
+    blocksize: int = 0,
+    output_channels: int | None = None,
+    feed: Any = None,
+) -> Any:
+    """The engine's unstarted stream: duplex, or output-only fed by `feed` (a `FileFeed`).
+
+    Args:
+        callback: the engine's duplex callback (input `channels`, output `channels`).
+        output_channels: device output channels (default `channels`); with more, the
+            engine's first channel is copied to the extra ones (mono to stereo).
+        feed: play this instead of a device input (`realtime.routing.FileFeed`).
+
+    Raises:
+        AudioError: the devices cannot be opened at this rate / channel count.
+    """
+    from livesep.realtime.routing import fan_out
+
+    out_ch = output_channels or channels
+    if out_ch < channels:
+        raise AudioError(f"{out_ch} output channels for a {channels}-channel engine")
+    cb = fan_out(callback, channels) if out_ch > channels else callback
+    if feed is None and out_ch == channels:
+        return open_duplex(cb, samplerate, channels, input_device, output_device, blocksize)
+    sd = sounddevice()
+    out_dev = resolve_device(output_device, "output")
+    try:
+        if feed is not None:
+            return sd.OutputStream(
+                samplerate=samplerate,
+                blocksize=blocksize,
+                device=out_dev,
+                channels=out_ch,
+                dtype="float32",
+                latency="low",
+                callback=feed.output_callback(cb),
+            )
+        return sd.Stream(
+            samplerate=samplerate,
+            blocksize=blocksize,
+            device=(resolve_device(input_device, "input"), out_dev),
+            channels=(channels, out_ch),
+            dtype="float32",
+            latency="low",
+            callback=cb,
+        )
+    except sd.PortAudioError as exc:
+        raise AudioError(
+            f"cannot open audio output {out_dev} at {samplerate} Hz, {out_ch} ch: {exc}"
         ) from None

@@ -116,6 +116,7 @@ def _stats(**kw):
         rtf_median=0.12,
         rtf_p99=0.31,
         algorithmic_ms=22.0,
+        resample_ms=1.5,
         buffering_ms=10.0,
         device_latency_ms=20.0,
         latency_ms=52.0,
@@ -128,6 +129,7 @@ def test_format_stats_shows_the_numbers():
     text = format_stats(_stats())
     assert set(text) == set(ROWS)
     assert text["Latency"].startswith("52.0 ms") and "model 22.0" in text["Latency"]
+    assert "resample 1.5" in text["Latency"]
     assert text["Load"] == "12 % median, 31 % p99"
     assert text["Dropouts"].startswith("3 ") and "fallback 96" in text["Dropouts"]
     assert text["Late hops"].startswith("3 ")

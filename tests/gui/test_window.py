@@ -192,7 +192,21 @@ def test_a_lost_stream_is_reported_and_can_be_restarted(qtbot, make_window, bund
     wait_audio(qtbot, c, 0.2)
 
 
-def test_start_without_devices_or_bundle_is_an_error_not_a_crash(make_window, bundle):
+def test_first_run_loads_the_default_bundle_and_shows_whole_fields(
+    qtbot, make_window, bundle, monkeypatch
+):
+    monkeypatch.setenv("LIVESEP_BUNDLE", str(bundle.path))  # what models/default would be
+    query = "a man speaking loudly in a crowded room"
+    w = make_window(query=query)
+    assert w.controller.bundle is not None and w.controller.bundle.path == bundle.path
+    edit = w.query_panel.query_edit
+    assert edit.text() == query
+    assert edit.width() >= edit.fontMetrics().horizontalAdvance(query)  # nothing cut off
+    assert edit.toolTip() == query
+
+
+def test_start_without_devices_or_bundle_is_an_error_not_a_crash(make_window, bundle, monkeypatch):
+    monkeypatch.setenv("LIVESEP_BUNDLE", str(bundle.path / "nowhere"))  # no default either
     w = make_window()
     assert not w.start_stream() and "no model bundle" in w.error_box.text()
     w.controller.load_bundle(bundle.path)

@@ -168,6 +168,7 @@ def test_stall_is_counted_and_latency_returns(server, bundle):
         bundle,
         device_rate=RATE,
         query="speech",
+        worker="thread",  # the stall is the worker's (in the callback it is a device xrun)
         runner_factory=lambda b, n: StallingRunner(b, batch=n),
     )
     probe = Probe(2.0)
