@@ -50,6 +50,13 @@ def quantiles(values: np.ndarray) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=Path("models/default"))
+    parser.add_argument(
+        "--unknown",
+        type=Path,
+        default=HERE / "queries" / "unknown_sounds.json",
+        help="sounds the bundle's corpus lacks: {\"queries\": {group: [text, ...]}} "
+        "(unknown_sounds_v2.json for a corpus-v2 bundle)",
+    )
     args = parser.parse_args(argv)
 
     from livesep.bundle import load_bundle
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.bundle}: no query bank, so no familiarity", file=sys.stderr)
         return 1
     known_file = json.loads((HERE / "queries" / "free_phrasing.json").read_text())["queries"]
-    unknown_file = json.loads((HERE / "queries" / "unknown_sounds.json").read_text())["queries"]
+    unknown_file = json.loads(args.unknown.read_text())["queries"]
     zero = _zero_shot_classes(args.bundle)
     known = [q for c, qs in known_file.items() if c not in zero for q in qs]
     zero_shot = [q for c, qs in known_file.items() if c in zero for q in qs]
