@@ -16,6 +16,21 @@ from pathlib import Path
 
 from livesep.errors import AudioError
 
+
+def stop_process(
+    proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 5.0
+) -> None:
+    """Stop a server we started, by its PID: SIGTERM, then SIGKILL after `timeout` s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 START_TIMEOUT_S = 10.0
 
 
@@ -82,13 +97,8 @@ class JackServer:
         proc, self.proc = self.proc, None
         sd = sounddevice()
         sd._terminate()
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop_process(proc)
         if self._old_env is None:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from livesep.errors import AudioError
+from livesep.realtime.jack import stop_process
 
 DEFAULT_NAME = "livesep"
 START_TIMEOUT_S = 5.0
@@ -100,13 +101,7 @@ class VirtualMic:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         if proc.stdin is not None:
             proc.stdin.close()
 

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from livesep.realtime.jack import stop_process
+
 TOOLS = ("dbus-daemon", "pipewire", "wireplumber", "pw-cli", "pw-record")
 START_TIMEOUT_S = 10.0
 
@@ -64,13 +66,7 @@ class PipeWireServer:
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
         self.procs = []
         shutil.rmtree(self.dir, ignore_errors=True)
 
