@@ -30,7 +30,7 @@ TIE_POINTS = 1.0  # balanced-accuracy points (%) within which thresholds count a
 
 def _zero_shot_classes(bundle_path: Path) -> set[str]:
     """Classes held out of the bundle's training (from the corpus recipe in the source)."""
-    from livesep.training.corpus_sources import CLASSES, ZEROSHOT
+    from livesep.training.corpus_classes import CLASSES, ZEROSHOT
 
     return {name for name, spec in CLASSES.items() if spec.role == ZEROSHOT}
 

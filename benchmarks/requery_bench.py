@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 from livesep.training.captions import val_captions
-from livesep.training.corpus_sources import CLASSES
+from livesep.training.corpus_classes import CLASSES
 
 BENCH_CSV = "bench.csv"
 

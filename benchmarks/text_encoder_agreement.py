@@ -3,7 +3,7 @@
 The shipped model was trained on all-MiniLM-L6-v2's float vectors ("minilm-torch",
 sentence-transformers); the hosts compute a query's vector with the packaged int8 ONNX
 graph. This prints, over the project's captions (the bundle's query bank = every training
-caption, the validation captions of training/corpus_sources.py and the free-phrasing
+caption, the validation captions of training/corpus_classes.py and the free-phrasing
 queries of benchmarks/queries/free_phrasing.json):
 
 - the cosine between the two encoders' vectors of each text;
@@ -39,7 +39,7 @@ TIMED_QUERY = "keep the voice, remove the wind"
 def caption_classes() -> tuple[dict[str, str], dict[str, str]]:
     """(training caption -> class, validation caption -> class) from the corpus tables."""
     from livesep.training.captions import train_captions, val_captions
-    from livesep.training.corpus_sources import CLASSES
+    from livesep.training.corpus_classes import CLASSES
 
     train: dict[str, str] = {}
     for spec in CLASSES.values():

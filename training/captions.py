@@ -8,7 +8,7 @@ class, so validation measures whether the model follows descriptions it has not 
 
 from __future__ import annotations
 
-from livesep.training.corpus_sources import ClassSpec
+from livesep.training.corpus_classes import ClassSpec
 
 TRAIN_TEMPLATES = (
     "{p}",

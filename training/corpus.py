@@ -32,9 +32,8 @@ import soxr
 
 from livesep.training import drumkits, renderers
 from livesep.training.captions import train_captions, val_captions
+from livesep.training.corpus_classes import CLASSES, ZEROSHOT
 from livesep.training.corpus_sources import (
-    CLASSES,
-    ZEROSHOT,
     CorpusError,
     DebSource,
     DrumkitSource,

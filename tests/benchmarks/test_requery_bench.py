@@ -13,7 +13,7 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "requery_bench.py"
 V1_CLASSES = 61  # classes of corpus v1 (the shipped model), each with free phrasings
-V2_NEW_CLASSES = 47  # classes corpus v2 added (training/corpus_sources.py), none yet
+V2_NEW_CLASSES = 47  # classes corpus v2 added (training/corpus_classes.py), none yet
 spec = importlib.util.spec_from_file_location("requery_bench", SCRIPT)
 assert spec is not None and spec.loader is not None
 requery_bench = importlib.util.module_from_spec(spec)
@@ -94,7 +94,7 @@ def test_requery_refuses_missing_classes_unknown_wrong_queries_and_bad_files(
 def test_the_shipped_free_phrasing_queries_cover_every_class() -> None:
     """The set was written (blind to our captions) for the 61 classes of corpus v1, the
     shipped model's; corpus v2 added 47 classes that have no free phrasings yet."""
-    from livesep.training.corpus_sources import CLASSES
+    from livesep.training.corpus_classes import CLASSES
 
     path = SCRIPT.parent / "queries" / "free_phrasing.json"
     queries = requery_bench.read_queries(path)

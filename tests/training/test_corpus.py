@@ -22,11 +22,10 @@ from livesep.training.corpus import (
     process_hits,
     segments,
 )
+from livesep.training.corpus_classes import CLASSES, ZEROSHOT
 from livesep.training.corpus_sources import (
-    CLASSES,
     SOURCE_SETS,
     SOURCES,
-    ZEROSHOT,
     CorpusError,
     DebSource,
     check_tables,
