@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,11 +51,38 @@ class EngineStats:
     resample_ms: float = 0.0  # the two fixed resampler delays (device <-> model rate)
     fallback_runs: int = 0  # separate runs of concealed output (each late hop or stall)
     skipped_frames: int = 0  # input frames dropped by resyncs (their output was late)
+    path: str = "model"  # the lane that plays: "model" or "expert" (the speech expert)
+    expert: str | None = None  # the speech expert when it is on and installed, else None
+    expert_note: str | None = None  # why it is not: "--no-expert", or what the extra adds
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict
 
         return asdict(self)
+
+
+class Counters:
+    """What the audio threads count: plain ints, each bumped by one thread (no locks)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.flags = [0, 0, 0, 0]  # input under/overflow, output under/overflow
+        self.callbacks = 0
+        self.hops = 0
+        self.late_hops = 0
+        self.resyncs = -1  # the first plan is not a resync
+        self.skipped = 0  # input frames dropped by resyncs
+        self.timing = TimingWindow()  # seconds per hop
+
+    def count_flags(self, status: Any) -> None:
+        """Count a PortAudio callback's status flags."""
+        flags = self.flags
+        flags[0] += bool(status.input_underflow)
+        flags[1] += bool(status.input_overflow)
+        flags[2] += bool(status.output_underflow)
+        flags[3] += bool(status.output_overflow)
 
 
 class TimingWindow:
