@@ -79,7 +79,8 @@ class Chain:
 
     def request(self, lane: Lane, request: Any) -> None:
         """Play a prepared request on `lane` (worker, between blocks; no allocation)."""
-        if self.incoming is not None or self.wanted is not None:
+        self.wanted = None  # a lane not started yet is not needed any more
+        if self.incoming is not None:
             self.deferred = (lane, request)  # a lane switch is under way: after it
             return
         lane.path.switch(request)
@@ -89,11 +90,12 @@ class Chain:
     def push(self, block: np.ndarray) -> None:
         """Process the device frames `block` [n, C]."""
         if self.wanted is not None:
-            first = min((-self.pos) % self.grain, block.shape[0])
+            first = min((-self.pos) % self.grain, block.shape[0])  # frames to the grain
             if first:
                 self._push(block[:first])
-            self._start(self.wanted)
-            block = block[first:]
+                block = block[first:]
+            if self.pos % self.grain == 0:
+                self._start(self.wanted)
         if block.shape[0]:
             self._push(block)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from livesep.query import MODES, QueryReader, Request, default_encoder, parse_re
 from livesep.realtime.chain import Chain
 from livesep.realtime.conceal import FALLBACKS, Concealer
 from livesep.realtime.controls import Control, ControlQueue, QueryEncoder
+from livesep.realtime.expert_path import ExpertPath
 from livesep.realtime.host import RING_SECONDS, DeviceHost
 from livesep.realtime.lane import MAX_READ, Lane
 from livesep.realtime.mixer import Settings
@@ -78,6 +80,11 @@ class Engine:
         runner_factory: (bundle, batch) -> runner; tests and benchmarks inject stand-ins.
         safety_frames: extra output buffering in device frames (jitter margin).
         snap: snap queries onto the bundle's training captions (`set_snap` changes it).
+        expert: route requests for speech in general ("voice", "remove the speech";
+            `livesep.speech_route`) to the speech expert (`livesep.expert`, DeepFilterNet3
+            at 48 kHz; the `speech` extra) when it is installed; off or missing, every
+            request plays on the model and `stats().expert_note` says why.
+        expert_factory: () -> a speech-expert stream (tests inject options).
     """
 
     def __init__(
@@ -98,6 +105,8 @@ class Engine:
         runner_factory: RunnerFactory | None = None,
         safety_frames: int = 0,
         snap: bool = True,
+        expert: bool = False,
+        expert_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.bundle = b = bundle if isinstance(bundle, Bundle) else load_bundle(Path(bundle))
         if channel_mode not in ("batch", "downmix"):
@@ -120,11 +129,12 @@ class Engine:
         self.provider = self.model.provider
         self.settings = Settings()
         self.counters = Counters()
-        lanes = {
-            "model": Lane(
-                self.model, rate, channels, resample_quality, self.settings, self.counters
-            )
-        }
+        lanes = {"model": self._lane(self.model, resample_quality)}
+        self.expert_path, self.expert_note = self._expert(
+            expert, rows, crossfade_hops, expert_factory
+        )
+        if self.expert_path is not None:
+            lanes["expert"] = self._lane(self.expert_path, resample_quality)
         out_ring = TimedRing(int(RING_SECONDS * rate), channels)
         self.chain = Chain(lanes, out_ring, self.counters, crossfade_hops)
         hop_frames = round(self.hop * rate / self.model_rate)  # device frames
@@ -146,6 +156,7 @@ class Engine:
             snap=snap,
         )
         self._encoder = QueryEncoder(self.queries, self.set_request, self._set_error)
+        self._router: Any = None  # `livesep.speech_route.SpeechRouter`, made on first use
         self._source: tuple[Any, ...] | None = None  # what the current request was read from
         self._controls = ControlQueue()
         self._mode = "extract"
@@ -159,6 +170,22 @@ class Engine:
         self.reset()
         if query is not None:
             self.set_query(query)
+
+    def _lane(self, path: Any, quality: str) -> Lane:
+        return Lane(path, self.device_rate, self.channels, quality, self.settings, self.counters)
+
+    @staticmethod
+    def _expert(
+        on: bool, rows: int, crossfade_hops: int, factory: Callable[[], Any] | None
+    ) -> tuple[ExpertPath | None, str | None]:
+        """(the expert path, None) when on and installed, else (None, why not)."""
+        from livesep import expert
+
+        if not on:
+            return None, "speech expert off"
+        if not expert.available():
+            return None, expert.EXTRA_HINT
+        return ExpertPath(rows, crossfade_hops, factory), None
 
     # -- the timeline, as the host plans it ------------------------------------------------
 
@@ -205,7 +232,8 @@ class Engine:
         mode = self._mode
         parse_request(text, mode)  # errors raise on the caller's thread
         self._source = ("text", text)
-        if self.queries.needs_encoder(text, mode):
+        # Routing a new text and fresh expert streams take time: off this thread too.
+        if self.expert_path is not None or self.queries.needs_encoder(text, mode):
             self._encoder.submit(lambda: self.queries.read(text, mode))
         else:
             self.set_request(self.queries.read(text, mode))
@@ -234,12 +262,26 @@ class Engine:
 
     def set_request(self, request: Request) -> None:
         """Play `request` from the next hop on, cross-faded (any thread but the audio one:
-        the conditioning is prepared here and handed to the worker as one reference)."""
-        prepared = self.model.prepare(request)
+        it is routed and prepared here and handed to the worker as one reference)."""
+        lane = self.chain.lanes[self.route(request)]
+        prepared = lane.path.prepare(request)
         warning = "; ".join(request.warnings()) or None
-        self._controls.put(
-            Control("request", (self.chain.lanes["model"], prepared, request.text, warning))
-        )
+        if lane.path is self.expert_path:
+            warning = None  # the expert reads no captions: the model's warnings do not apply
+        self._controls.put(Control("request", (lane, prepared, request.text, warning)))
+
+    def route(self, request: Request | str) -> str:
+        """The path `request` plays on here: "expert" when the expert is on and installed
+        and every sound it names is speech in general (`livesep.speech_route`), else
+        "model"."""
+        if self.expert_path is None:
+            return "model"
+        if self._router is None:
+            from livesep.speech_route import MINILM_NAMES, SpeechRouter
+
+            minilm = self.bundle.encoder_name in MINILM_NAMES
+            self._router = SpeechRouter(self.queries.encoder if minilm else None)
+        return str(self._router.route(request))
 
     def set_mode(self, mode: str) -> None:
         """ "extract" or "remove" what a query that removes nothing names (a query that
@@ -468,6 +510,8 @@ class Engine:
             fallback_runs=conceal.runs,
             skipped_frames=c.skipped,
             path=lane.path.name,
+            expert=self.expert_path.label if self.expert_path is not None else None,
+            expert_note=self.expert_note,
         )
 
     _device_latency: tuple[float, float] = (0.0, 0.0)

@@ -58,7 +58,8 @@ class Lane:
         fifo = hop + math.ceil(MAX_READ * rate / device_rate) + 64
         self._fifo = np.zeros((fifo, channels), np.float32)  # [n, C] pending hop input
         self._fifo_len = 0
-        self._dry_line = np.zeros((lat + hop, channels), np.float32)  # [L + hop, C]
+        self._dry_line = np.zeros((lat + hop, channels), np.float32)  # [L + hop, C] a ring
+        self._dry_at = 0  # where the next hop of input goes in the ring
         self._dry_d = np.zeros((hop, channels), np.float32)  # [hop, C] dry delayed by L
         self._y = np.zeros((hop, channels), np.float32)  # [hop, C] mixed, path rate
         self.mixer = Mixer(settings, hop, channels)
@@ -70,6 +71,7 @@ class Lane:
         self.up.reset()
         self._fifo_len = 0
         self._dry_line.fill(0.0)
+        self._dry_at = 0
         self.path.reset()
 
     def push(self, block: np.ndarray, emit: Callable[[np.ndarray], None]) -> int:
@@ -102,11 +104,24 @@ class Lane:
 
     def _hop(self, x: np.ndarray) -> np.ndarray:
         """One hop: x [hop, C] path rate -> mixed output [k, C] at the device rate."""
-        lat, hop = self.path.latency, self.hop
+        lat, hop, size = self.path.latency, self.hop, self._dry_line.shape[0]
         target = self.path.estimate(x)  # [B, hop]
-        self._dry_line[lat:] = x  # dry delay line: x enters at the end ...
-        self._dry_d[:] = self._dry_line[:hop]  # ... and leaves L samples later
-        self._dry_line[:lat] = self._dry_line[hop:]
+        _ring_copy(x, self._dry_line, self._dry_at, into=True)  # x enters the dry ring ...
+        _ring_copy(self._dry_d, self._dry_line, (self._dry_at - lat) % size, into=False)
+        self._dry_at = (self._dry_at + hop) % size  # ... and leaves L samples later
         t_view = target.T if target.shape[0] == self.channels else target[0][:, None]
         self.mixer.mix(t_view, self.path.mix, self._dry_d, self._y)  # [hop, C]
         return self.up.process(self._y)  # [k, C] device rate
+
+
+def _ring_copy(block: np.ndarray, ring: np.ndarray, at: int, into: bool) -> None:
+    """Copy `block` [n, C] into `ring` [N, C] from index `at` on, wrapping (`into`), or
+    fill `block` from there (no temporaries: the two never overlap)."""
+    n = block.shape[0]
+    first = min(n, ring.shape[0] - at)
+    if into:
+        ring[at : at + first] = block[:first]
+        ring[: n - first] = block[first:]
+    else:
+        block[:first] = ring[at : at + first]
+        block[first:] = ring[: n - first]

@@ -1,10 +1,9 @@
 """The engine's parts: the runner owns the hop buffers, and a query switch is prepared off
 the audio path and crosses to it as a reference (no allocation, no film run there)."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
+from helpers.alloc import callback_peak
 from helpers.tiny_bundle import make_delay_bundle
 
 from livesep.realtime import Engine
@@ -36,24 +35,12 @@ def callbacks(engine, n, x):
     out = np.zeros_like(x)
     for _ in range(n):
         engine._callback(x, out, BLOCK, None, None)
-    return out
-
-
-def traced_peak(fn):
-    """Bytes allocated at the peak while `fn()` runs, above what was live before."""
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        fn()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
 
 
 @pytest.mark.parametrize("query", ["dog barking", "speech, not dog barking"])
 def test_a_query_switch_allocates_nothing_and_runs_no_film_in_the_callback(bundle, query):
-    engine = Engine(bundle, query="speech")  # worker="callback": hops run in the callback
-    x = (np.random.default_rng(0).standard_normal((BLOCK, 1)) * 0.1).astype(np.float32)
+    engine = Engine(bundle, channels=2, query="speech")  # hops run in the callback
+    x = (np.random.default_rng(0).standard_normal((BLOCK, 2)) * 0.1).astype(np.float32)
     engine.set_query(query)  # read once (and make its runners), then back
     engine.set_query("speech")
     callbacks(engine, 40, x)
@@ -62,13 +49,13 @@ def test_a_query_switch_allocates_nothing_and_runs_no_film_in_the_callback(bundl
     films = [CountingFilm(r.film) for r in runners]
     for runner, film in zip(runners, films, strict=True):
         runner.film = film
-    steady = traced_peak(lambda: callbacks(engine, 8, x))
+    steady = callback_peak(engine, 8, x)
     engine.set_query(query)  # prepared here: the film runs on this thread
     assert sum(f.runs for f in films) == 1
-    switching = traced_peak(lambda: callbacks(engine, 8, x))  # the switch and its fade
+    switching = callback_peak(engine, 8, x)  # the switch and its fade
     assert sum(f.runs for f in films) == 1  # nothing ran film on the audio path
     assert engine.stats().query == query
-    assert switching <= steady + 1024  # no buffer allocated (steady: ORT's small objects)
+    assert switching <= steady + 1024  # no hop buffer (320 x 2 x 4 bytes) allocated
     assert [(id(r.audio), id(r.out), id(r._cond)) for r in runners] == bound
 
 
