@@ -157,6 +157,7 @@ class Engine:
         )
         self._encoder = QueryEncoder(self.queries, self.set_request, self._set_error)
         self._router: Any = None  # `livesep.speech_route.SpeechRouter`, made on first use
+        self._expert_on = self.expert_path is not None  # `set_expert` turns it off and on
         self._source: tuple[Any, ...] | None = None  # what the current request was read from
         self._controls = ControlQueue()
         self._mode = "extract"
@@ -272,16 +273,27 @@ class Engine:
 
     def route(self, request: Request | str) -> str:
         """The path `request` plays on here: "expert" when the expert is on and installed
-        and every sound it names is speech in general (`livesep.speech_route`), else
-        "model"."""
-        if self.expert_path is None:
-            return "model"
+        and every sound it names is speech in general (`is_speech`), else "model"."""
+        on = self.expert_path is not None and self._expert_on
+        return "expert" if on and self.is_speech(request) else "model"
+
+    def is_speech(self, request: Request | str) -> bool:
+        """Whether every sound `request` names is speech in general (`livesep.speech_route`;
+        decided whether or not the expert is on, so a host can say what it would add)."""
         if self._router is None:
             from livesep.speech_route import MINILM_NAMES, SpeechRouter
 
             minilm = self.bundle.encoder_name in MINILM_NAMES
             self._router = SpeechRouter(self.queries.encoder if minilm else None)
-        return str(self._router.route(request))
+        return bool(self._router.route(request) == "expert")
+
+    def set_expert(self, on: bool) -> None:
+        """Turn the speech expert on or off (it must have been made: `expert=True` and the
+        extra installed); the current query is routed again and cross-fades."""
+        if on and self.expert_path is None:
+            raise LivesepError(f"the speech expert is not available: {self.expert_note}")
+        self._expert_on = bool(on)
+        self._reread()
 
     def set_mode(self, mode: str) -> None:
         """ "extract" or "remove" what a query that removes nothing names (a query that
@@ -510,9 +522,15 @@ class Engine:
             fallback_runs=conceal.runs,
             skipped_frames=c.skipped,
             path=lane.path.name,
-            expert=self.expert_path.label if self.expert_path is not None else None,
-            expert_note=self.expert_note,
+            expert=self.expert_path.label if self.expert_path and self._expert_on else None,
+            expert_note=self._expert_note(),
         )
+
+    def _expert_note(self) -> str | None:
+        """Why speech queries do not go to the expert (None when they do)."""
+        if self.expert_path is None:
+            return self.expert_note  # off from the start, or the extra is missing
+        return None if self._expert_on else "speech expert off"
 
     _device_latency: tuple[float, float] = (0.0, 0.0)
 

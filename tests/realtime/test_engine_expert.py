@@ -1,6 +1,8 @@
 """The speech expert live: routing, alignment, streaming == offline, the lane switch, the
 off switch and the missing extra (the engine driven from arrays, no device)."""
 
+import time
+
 import numpy as np
 import pytest
 from helpers.alloc import callback_peak
@@ -164,3 +166,48 @@ def test_expert_off_and_missing_extra_play_the_model_and_say_why(bundle, monkeyp
     assert engine.route("speech") == "model"
     s = engine.stats()
     assert s.expert is None and "livesep[speech]" in s.expert_note
+
+
+def test_live_cli_routes_speech_to_the_expert_and_no_expert_turns_it_off(
+    bundle, tmp_path, capsys, monkeypatch
+):
+    import json
+
+    import soundfile as sf
+
+    from livesep.cli import main
+
+    monkeypatch.delenv("LIVESEP_NO_EXPERT")  # tests/conftest.py turns it off everywhere
+    src = tmp_path / "in.wav"
+    sf.write(src, noise(DEVICE // 2), DEVICE, subtype="FLOAT")
+    for extra, path in (([], "expert"), (["--no-expert"], "model")):
+        stats = tmp_path / f"{path}.json"
+        argv = ["live", "--query", "speech", "--bundle", str(bundle.path), *extra]
+        argv += ["--input-file", str(src), "--output-file", str(tmp_path / f"{path}.wav")]
+        assert main([*argv, "--stats-json", str(stats)]) == 0
+        assert json.loads(stats.read_text())["path"] == path
+        err = capsys.readouterr().err
+        assert ("path: speech expert (DeepFilterNet3, 30 ms latency)" in err) == (path == "expert")
+
+
+def test_expert_control_line_turns_it_off_and_on(bundle):
+    from livesep.realtime.cli_live import apply_command
+
+    engine = Engine(bundle, device_rate=DEVICE, expert=True, expert_factory=DelayStream)
+    replies = apply_command(engine, "speech")
+    assert replies[1] == "path: speech expert (DeepFilterNet3, 30 ms latency)"
+    assert apply_command(engine, ":expert off") == ["expert: off"]  # re-read off this thread
+    assert run_until(engine, lambda s: s.path == "model").expert_note == "speech expert off"
+    assert apply_command(engine, ":expert on") == ["expert: on"]
+    assert run_until(engine, lambda s: s.path == "expert").expert == "DeepFilterNet3"
+
+
+def run_until(engine, done, tries=200):
+    """Process blocks of noise until `done(stats)` (a background re-read lands between)."""
+    for _ in range(tries):
+        engine.process(noise(4 * BLOCK))
+        stats = engine.stats()
+        if done(stats):
+            return stats
+        time.sleep(0.01)
+    raise AssertionError(f"never reached: {engine.stats()}")
