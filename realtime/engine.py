@@ -2,7 +2,8 @@
 
 The engine is the controls and the assembly of three parts, each in its own module:
 - the device host (`realtime.host.DeviceHost`): the PortAudio callback, the rings, the
-  steady timeline (plan, resync, concealment) and the worker thread;
+  steady timeline (plan, resync, concealment) and the worker step; its stream, worker
+  thread and file mode are `realtime.device.DeviceStream`;
 - the processing chain (`realtime.chain.Chain`): one lane per path (`realtime.lane`:
   resample, the path's hop, the mixer with its delayed dry signal, resample back): the
   text-queried model (`realtime.model_path`) and, when on and installed, the speech
@@ -22,8 +23,6 @@ worker="callback" and 48.8 ms with a worker thread (benchmarks/RESULTS.md).
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,20 +35,18 @@ from livesep.query import MODES, QueryReader, Request, default_encoder, parse_re
 from livesep.realtime.chain import Chain
 from livesep.realtime.conceal import FALLBACKS, Concealer
 from livesep.realtime.controls import Control, ControlQueue, QueryEncoder
+from livesep.realtime.device import DeviceStream
 from livesep.realtime.expert_path import ExpertPath
 from livesep.realtime.host import RING_SECONDS, DeviceHost
 from livesep.realtime.lane import MAX_READ, Lane
 from livesep.realtime.mixer import Settings
 from livesep.realtime.model_path import ModelPath, RunnerFactory, condition_slots
 from livesep.realtime.ring import TimedRing
-from livesep.realtime.stats import Counters, EngineStats, peak_dbfs
+from livesep.realtime.stats import Counters, EngineStats, snapshot
 
 __all__ = ["Engine", "condition_slots", "default_runner"]
 
 PEAK_SECONDS = 0.1  # window of the peak meters in stats()
-# While streaming, a thread holding the GIL must hand it over this often: the callback needs
-# it within a fraction of a period (CPython's default is 5 ms, a whole 256-frame period).
-SWITCH_INTERVAL_S = 0.0005
 
 
 def default_runner(bundle: Bundle, batch: int, providers: Any = None, threads: int = 1) -> Any:
@@ -164,10 +161,7 @@ class Engine:
         self._query: str | None = None
         self._warning: str | None = None  # what the model does not know of the query
         self._error: str | None = None
-        self._stream: Any = None
-        self._old_switch = sys.getswitchinterval()
-        self._thread: threading.Thread | None = None
-        self._stop_flag = False
+        self.device = DeviceStream(self.host, rate, channels, self.inline)
         self.reset()
         if query is not None:
             self.set_query(query)
@@ -368,46 +362,14 @@ class Engine:
         ones (mono to both sides); `feed` (`realtime.routing.FileFeed`) replaces the input
         device: an output-only stream plays it in real time.
         """
-        from livesep.realtime.stream import open_engine_stream
-
-        if self._stream is not None:
+        if self.device.running:
             raise LivesepError("engine already started")
         self.reset()
-        stream = open_engine_stream(
-            self.host.callback,
-            self.device_rate,
-            self.channels,
-            input_device,
-            output_device,
-            blocksize,
-            output_channels,
-            feed,
-        )
-        self._stop_flag = False
-        if not self.inline:
-            self._thread = threading.Thread(
-                target=self.host.worker_loop, args=(lambda: self._stop_flag,), name="livesep-worker"
-            )
-            self._thread.start()
-        self._stream = stream
-        self._old_switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._old_switch, SWITCH_INTERVAL_S))
-        stream.start()
+        self.device.start(input_device, output_device, blocksize, output_channels, feed)
 
     def stop(self) -> None:
         """Stop and close the device stream and the worker (idempotent)."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.stop()
-            lat = stream.latency
-            self._device_latency = tuple(lat) if isinstance(lat, tuple) else (0.0, lat)
-            stream.close()
-            sys.setswitchinterval(self._old_switch)
-        self._stop_flag = True
-        if self._thread is not None:
-            os.write(self.host.wake_w, b"\0")
-            self._thread.join()
-            self._thread = None
+        self.device.stop()
 
     def close(self) -> None:
         self.stop()
@@ -421,7 +383,7 @@ class Engine:
 
     @property
     def running(self) -> bool:
-        return self._stream is not None
+        return self.device.running
 
     def process(self, audio: np.ndarray, block: int = 256) -> np.ndarray:
         """Run `audio` float32[T, channels] (device rate) through the engine, no device.
@@ -431,25 +393,7 @@ class Engine:
         Returns:
             float32[T, channels]: the stream output, delayed by `latency_frames`.
         """
-        if self.running:
-            raise LivesepError("engine.process needs the device stream stopped")
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.ndim != 2 or audio.shape[1] != self.channels:
-            raise LivesepError(f"audio must be [T, {self.channels}], got {audio.shape}")
-        total = audio.shape[0]
-        out = np.zeros_like(audio)
-        inp = np.zeros((block, self.channels), np.float32)
-        outb = np.zeros((block, self.channels), np.float32)
-        for start in range(0, total, block):
-            n = min(block, total - start)
-            inp[:n] = audio[start : start + n]
-            inp[n:] = 0.0  # the last block is padded to keep the period constant
-            self.host.callback(inp, outb, block, None, None)
-            if not self.inline:
-                while self.host.work():
-                    pass
-            out[start : start + n] = outb[:n]
-        return out
+        return self.device.process(audio, block)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -472,41 +416,16 @@ class Engine:
         return inp, buf.mean(axis=1)
 
     def stats(self) -> EngineStats:
-        """A snapshot of counters, timings, latency and levels."""
-        c, host, lane = self.counters, self.host, self.chain.playing
-        med, p99 = c.timing.quantiles()
-        hop_s = lane.hop / lane.path.rate
-        dev_in, dev_out = self._device_latencies()
-        lat = max(host.latency_frames, 0)
-        algo_ms = 1000.0 * lane.algorithmic_s
-        res_ms = 1000.0 * lane.resample_s
-        buf_ms = 1000.0 * (lat - lane.delay_frames if lat else 0) / self.device_rate
-        dev_ms = 1000.0 * (dev_in + dev_out)
+        """A snapshot of counters, timings, latency and levels (`realtime.stats.snapshot`)."""
         n = min(int(PEAK_SECONDS * self.device_rate), self.monitor_capacity)
-        inp, out = self.monitor(n)
-        limiter, guard, conceal = host.limiter, host.in_guard, host.conceal
-        return EngineStats(
+        return snapshot(
+            self.counters,
+            self.host,
+            self.chain.playing,
+            self.device.latencies(),
+            self.monitor(n),
             provider=self.provider,
-            device_rate=self.device_rate,
             model_rate=self.model_rate,
-            period_frames=host.period,
-            callbacks=c.callbacks,
-            input_underflows=c.flags[0],
-            input_overflows=c.flags[1],
-            output_underflows=c.flags[2],
-            output_overflows=c.flags[3],
-            fallback_frames=conceal.frames,
-            late_hops=c.late_hops,
-            resyncs=max(c.resyncs, 0),
-            hops=c.hops,
-            rtf_median=med / hop_s,
-            rtf_p99=p99 / hop_s,
-            algorithmic_ms=algo_ms,
-            buffering_ms=buf_ms,
-            device_latency_ms=dev_ms,
-            latency_ms=(algo_ms + res_ms + buf_ms + dev_ms) if host.latency_frames >= 0 else 0.0,
-            input_peak_dbfs=peak_dbfs(inp),
-            output_peak_dbfs=peak_dbfs(out),
             query=self._query,
             query_warning=self._warning,
             mode=self._mode,
@@ -514,14 +433,6 @@ class Engine:
             gain_db=self.settings.gain_db,
             bypass=self.settings.bypass,
             error=self._error,
-            input_nonfinite=guard.nonfinite,
-            input_clipped=guard.clipped,
-            output_nonfinite=limiter.nonfinite,
-            limited_frames=limiter.limited_frames,
-            resample_ms=res_ms,
-            fallback_runs=conceal.runs,
-            skipped_frames=c.skipped,
-            path=lane.path.name,
             expert=self.expert_path.label if self.expert_path and self._expert_on else None,
             expert_note=self._expert_note(),
         )
@@ -531,14 +442,3 @@ class Engine:
         if self.expert_path is None:
             return self.expert_note  # off from the start, or the extra is missing
         return None if self._expert_on else "speech expert off"
-
-    _device_latency: tuple[float, float] = (0.0, 0.0)
-
-    def _device_latencies(self) -> tuple[float, float]:
-        """(input, output) device latency in seconds as PortAudio reports it."""
-        if self._stream is not None:
-            lat = self._stream.latency
-            self._device_latency = (lat[0], lat[1]) if isinstance(lat, tuple) else (0.0, lat)
-        d_in, d_out = float(self._device_latency[0]), float(self._device_latency[1])
-        # PipeWire's JACK reports nonsense (hours): an unknown latency counts as 0
-        return (d_in if 0.0 <= d_in < 1.0 else 0.0), (d_out if 0.0 <= d_out < 1.0 else 0.0)

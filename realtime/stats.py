@@ -1,4 +1,5 @@
-"""Engine statistics: counters the audio threads bump and the snapshot `Engine.stats()` returns."""
+"""Engine statistics: counters the audio threads bump and the snapshot `Engine.stats()`
+returns (`snapshot`, assembled from the parts)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,58 @@ class TimingWindow:
             return 0.0, 0.0
         window = self.values[:n].copy()
         return float(np.median(window)), float(np.percentile(window, 99))
+
+
+def snapshot(
+    counters: Counters,
+    host: Any,
+    lane: Any,
+    device_latency: tuple[float, float],
+    levels: tuple[np.ndarray, np.ndarray],
+    **controls: Any,
+) -> EngineStats:
+    """The `EngineStats` of the parts: the counters, the host's plan and guards, the lane
+    that plays, PortAudio's (input, output) latency in seconds, the latest (input, output)
+    samples for the peaks, and the controls' fields as given (provider, query, ...)."""
+    c = counters
+    med, p99 = c.timing.quantiles()
+    hop_s = lane.hop / lane.path.rate  # seconds per hop of the playing lane
+    lat = max(host.latency_frames, 0)
+    algo_ms = 1000.0 * lane.algorithmic_s
+    res_ms = 1000.0 * lane.resample_s
+    buf_ms = 1000.0 * (lat - lane.delay_frames if lat else 0) / host.device_rate
+    dev_ms = 1000.0 * sum(device_latency)
+    limiter, guard, conceal = host.limiter, host.in_guard, host.conceal
+    return EngineStats(
+        device_rate=host.device_rate,
+        period_frames=host.period,
+        callbacks=c.callbacks,
+        input_underflows=c.flags[0],
+        input_overflows=c.flags[1],
+        output_underflows=c.flags[2],
+        output_overflows=c.flags[3],
+        fallback_frames=conceal.frames,
+        late_hops=c.late_hops,
+        resyncs=max(c.resyncs, 0),
+        hops=c.hops,
+        rtf_median=med / hop_s,
+        rtf_p99=p99 / hop_s,
+        algorithmic_ms=algo_ms,
+        buffering_ms=buf_ms,
+        device_latency_ms=dev_ms,
+        latency_ms=(algo_ms + res_ms + buf_ms + dev_ms) if host.latency_frames >= 0 else 0.0,
+        input_peak_dbfs=peak_dbfs(levels[0]),
+        output_peak_dbfs=peak_dbfs(levels[1]),
+        input_nonfinite=guard.nonfinite,
+        input_clipped=guard.clipped,
+        output_nonfinite=limiter.nonfinite,
+        limited_frames=limiter.limited_frames,
+        resample_ms=res_ms,
+        fallback_runs=conceal.runs,
+        skipped_frames=c.skipped,
+        path=lane.path.name,
+        **controls,
+    )
 
 
 def peak_dbfs(block: np.ndarray) -> float:
