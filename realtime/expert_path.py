@@ -9,9 +9,9 @@ weight; a new request on this path cross-fades the two over `crossfade_hops` hop
 estimate is the same, so the fade is exact and costs nothing).
 
 A lane starts from silence: the runtime has no reset short of loading the model again
-(~0.4 s), so fresh streams are made off the audio path (`prepare`, at construction) and
-swapped in by reference when the lane starts (`reset`); the ones it retires are freed by
-the next `prepare`. Runs on the audio path: `estimate` and `switch` only copy.
+(~0.4 s), so once the streams have run, the next `prepare` (off the audio path) makes
+fresh ones that the lane's start (`reset`) swaps in by reference; the ones it retires are
+freed by the `prepare` after. Runs on the audio path: `estimate` and `switch` only copy.
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ class ExpertPath:
         self._factory = factory or SpeechExpert
         self._lock = threading.Lock()
         self.streams = self._fresh()
-        self.spare: list[Any] | None = self._fresh()  # swapped in when the lane starts
+        self.spare: list[Any] | None = None  # fresh streams for the next lane start
         self._retired: list[Any] | None = None
+        self._used = False  # `streams` hold state: the next start wants fresh ones
         hop = self.hop
         self._x = np.zeros((rows, hop), np.float32)  # [B, hop] downmix scratch
         self._est = np.zeros((rows, hop), np.float32)  # [B, hop] the expert's estimate
@@ -84,7 +85,7 @@ class ExpertPath:
             if retired is not None:
                 for stream in retired:
                     stream.close()
-            if self.spare is None:
+            if self.spare is None and self._used:
                 self.spare = self._fresh()
         return ExpertRequest(float(request.weights.sum()), request.mixture)
 
@@ -104,13 +105,15 @@ class ExpertPath:
 
     def reset(self) -> None:
         """Start from silence: fresh streams if prepared (a reference swap), fade done."""
-        if self.spare is not None:
+        if self._used and self.spare is not None:
             self._retired, self.streams, self.spare = self.streams, self.spare, None
+            self._used = False
         self.fade_left = 0
 
     def estimate(self, x: np.ndarray) -> np.ndarray:
         """The request's target [B, hop] (delayed by `latency`) for x [hop, C] at 48 kHz;
         its dry weight goes to `mix` [hop, 1]."""
+        self._used = True
         if x.shape[1] == self.rows:
             for r, stream in enumerate(self.streams):
                 stream.process(x[:, r], out=self._est[r])

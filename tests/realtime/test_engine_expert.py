@@ -211,3 +211,32 @@ def run_until(engine, done, tries=200):
             return stats
         time.sleep(0.01)
     raise AssertionError(f"never reached: {engine.stats()}")
+
+
+def test_the_expert_lane_restarts_on_fresh_streams_made_off_the_audio_path(bundle):
+    made = []
+
+    class Counted(DelayStream):
+        def __init__(self):
+            super().__init__()
+            self.closed = False
+            made.append(self)
+
+        def close(self):
+            self.closed = True
+
+    engine = Engine(bundle, device_rate=DEVICE, expert=True, expert_factory=Counted)
+    assert len(made) == 1  # one stream per row; nothing spare until it has run
+    for query, path in (("speech", "expert"), ("dog barking", "model")):
+        engine.set_query_blocking(query)
+        engine.process(noise(64 * BLOCK))
+        assert engine.stats().path == path
+    first = engine.expert_path.streams[0]
+    engine.set_query_blocking("speech")  # prepared here: fresh streams (the first ran)
+    assert len(made) == 2 and engine.expert_path.spare is not None
+    engine.process(noise(64 * BLOCK))
+    assert engine.stats().path == "expert" and engine.expert_path.streams[0] is made[1]
+    engine.set_query_blocking("dog barking")
+    engine.process(noise(64 * BLOCK))
+    engine.set_query_blocking("speech")  # frees the retired streams, off the audio path
+    assert first.closed and len(made) == 3
