@@ -240,3 +240,20 @@ def test_the_expert_lane_restarts_on_fresh_streams_made_off_the_audio_path(bundl
     engine.process(noise(64 * BLOCK))
     engine.set_query_blocking("speech")  # frees the retired streams, off the audio path
     assert first.closed and len(made) == 3
+
+
+def test_requests_during_a_lane_switch_wait_for_its_end(bundle):
+    """speech (to the expert), then at once back to the model and to the expert again:
+    each switch completes before the next starts; DC stays at its level throughout."""
+    engine = Engine(bundle, device_rate=DEVICE, expert=True, expert_factory=DelayStream)
+    x = np.full((4 * BLOCK, 1), 0.5, np.float32)
+    engine.set_query_blocking("everything but silence")  # model: the input itself
+    out = [engine.process(np.repeat(x, 24, axis=0))]
+    for query in ("speech", "everything but silence", "speech"):
+        engine.set_query_blocking(query)
+        out.append(engine.process(x))  # 4 periods: the lane switch is still under way
+    for _ in range(12):
+        out.append(engine.process(x))
+    y = np.concatenate(out)[engine.latency_frames :, 0]
+    assert engine.stats().path == "expert" and engine.stats().late_hops == 0
+    np.testing.assert_allclose(y, 0.5, atol=2e-3)
