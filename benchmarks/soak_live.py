@@ -1,14 +1,17 @@
 """Soak the real-time engine on a JACK dummy server and print dropouts, late hops and RTF.
 
-    .venv/bin/python benchmarks/soak_live.py --duration 600 [--bundle PATH] [--worker callback]
-        [--gui-load] [--period 256]
+    .venv/bin/python benchmarks/soak_live.py --duration 600 [--bundle PATH] [--worker thread]
+        [--gui-load] [--period 256] [--expert --query speech] [--json figures.json]
 
 Starts its own `jackd -d dummy` (stopped by PID at the end), opens the engine on it, feeds
 it noise from a second PortAudio stream (the dummy backend's capture is silent) and prints
-a line every `--report` seconds. `--gui-load` runs a GUI-like load in this process: a thread
+a line every `--report` seconds (default 60): the counts in that interval and, over the
+whole run so far, dropouts (device xruns in + out) and concealed runs per minute.
+`--gui-load` runs a GUI-like load in this process: a thread
 that every 33 ms does pure-Python and numpy work (spectrogram of the monitor tap, "widget"
 updates) for ~8 ms, holding the GIL as a repainting Qt GUI would. Without --bundle it uses
 the torch-free delay bundle of tests/helpers/tiny_bundle.py (32 kHz, 10 ms hop).
+`--expert` turns the speech expert on (a speech query then plays DeepFilterNet3).
 """
 
 from __future__ import annotations
@@ -55,13 +58,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=600.0, help="seconds")
     p.add_argument("--bundle", help="bundle directory (default: the tiny delay bundle)")
     p.add_argument("--query", default="speech")
-    p.add_argument("--worker", choices=("thread", "callback"), default="thread")
+    p.add_argument("--worker", choices=("thread", "callback"), default="callback")
     p.add_argument("--rate", type=int, default=48000, help="server rate Hz")
     p.add_argument("--period", type=int, default=256, help="server period frames")
     p.add_argument("--quality", default="LQ", help="resampler quality (realtime.resample)")
     p.add_argument("--safety", type=int, default=0, help="extra output buffering, frames")
     p.add_argument("--gui-load", action="store_true")
-    p.add_argument("--report", type=float, default=30.0, help="seconds between lines")
+    p.add_argument("--expert", action="store_true", help="the speech expert on")
+    p.add_argument("--report", type=float, default=60.0, help="seconds between lines")
     p.add_argument("--json", help="write the final figures here")
     return p.parse_args()
 
@@ -92,6 +96,7 @@ def main() -> int:
             resample_quality=args.quality,
             query=args.query,
             safety_frames=args.safety,
+            expert=args.expert,
         )
         before = set(server.ports())
         engine.start("system", "system")
@@ -113,7 +118,7 @@ def main() -> int:
         s0 = engine.stats()
         print(
             f"bundle: {bundle_name}; worker {args.worker}; {args.rate} Hz, period {args.period}; "
-            f"provider {s0.provider}; latency {s0.latency_ms:.1f} ms "
+            f"provider {s0.provider}; path {s0.path}; latency {s0.latency_ms:.1f} ms "
             f"(algorithmic {s0.algorithmic_ms:.1f} + resampling {s0.resample_ms:.1f} + buffering "
             f"{s0.buffering_ms:.1f} + device "
             f"{s0.device_latency_ms:.1f}); gui load {'on' if args.gui_load else 'off'}",
@@ -121,10 +126,13 @@ def main() -> int:
         )
         start = time.monotonic()
         next_report = start + args.report
+        last = s0
         while (elapsed := time.monotonic() - start) < args.duration:
             time.sleep(min(0.5, max(0.0, args.duration - elapsed)))
             if time.monotonic() >= next_report:
-                report(engine.stats(), s0, time.monotonic() - start)
+                now = engine.stats()
+                report(now, s0, time.monotonic() - start, last)
+                last = now
                 next_report += args.report
         s1 = engine.stats()
         stop.set()
@@ -147,8 +155,9 @@ def main() -> int:
     return 0
 
 
-def report(s, s0, elapsed: float) -> dict[str, object]:
-    """Print and return the figures of snapshot `s` relative to the start snapshot `s0`."""
+def report(s, s0, elapsed: float, last=None) -> dict[str, object]:
+    """Print and return the figures of snapshot `s` relative to the start snapshot `s0`
+    (with `last`, the previous report's snapshot, also the counts since then)."""
     fig: dict[str, object] = {
         "seconds": round(elapsed, 1),
         "xruns_in": (s.input_underflows + s.input_overflows)
@@ -163,7 +172,27 @@ def report(s, s0, elapsed: float) -> dict[str, object]:
         "rtf_median": round(s.rtf_median, 4),
         "rtf_p99": round(s.rtf_p99, 4),
     }
-    print(" ".join(f"{k}={v}" for k, v in fig.items()), flush=True)
+    minutes = max(elapsed / 60.0, 1e-9)
+    fig["dropouts_per_min"] = round((fig["xruns_in"] + fig["xruns_out"]) / minutes, 2)
+    fig["concealed_runs_per_min"] = round(fig["fallback_runs"] / minutes, 2)
+    fig["latency_ms"] = round(s.latency_ms, 2)
+    fig["path"] = s.path
+    line = " ".join(f"{k}={v}" for k, v in fig.items())
+    if last is not None:  # this interval alone
+        xruns = sum(
+            getattr(s, k) - getattr(last, k)
+            for k in (
+                "input_underflows",
+                "input_overflows",
+                "output_underflows",
+                "output_overflows",
+            )
+        )
+        line += (
+            f" | interval: xruns={xruns} concealed_runs={s.fallback_runs - last.fallback_runs} "
+            f"late_hops={s.late_hops - last.late_hops}"
+        )
+    print(line, flush=True)
     return fig
 
 

@@ -10,6 +10,8 @@ in use. Asking for CUDA explicitly when it is not there is an error, never a sil
 State handling: two preallocated sets of state buffers; a call reads set `p` and writes set
 `1 - p`, then `p` flips, so no call allocates. With IO binding (default) the audio, cond,
 out and state buffers are bound once and a call is `copyto` + `run_with_iobinding` + `copyto`.
+A streaming host that owns no hop buffers of its own writes the bound input `audio` in
+place, calls `process(runner.audio, out=runner.out)` (no copy either way) and reads `out`.
 """
 
 from __future__ import annotations
@@ -108,8 +110,10 @@ class StepRunner:
         )
         self.film, _ = make_session(self.bundle.graph_path("film"), providers, threads)
         self.device = "cuda" if self.provider == CUDA else "cpu"
-        self._audio = np.zeros((batch, self.block), np.float32)  # [B, L]
-        self._out = np.zeros((batch, self.block), np.float32)  # [B, L]
+        self._audio = np.zeros((batch, self.block), np.float32)  # [B, L] bound input
+        self._out = np.zeros((batch, self.block), np.float32)  # [B, L] bound output
+        self.audio = self._audio  # the hop buffers, public: a host writes / reads them
+        self.out = self._out
         self._cond = np.zeros((batch, self.bundle.cond_dim), np.float32)  # [B, C]
         self._has_cond = False
         self._names = [s.name for s in self.bundle.states]
@@ -178,12 +182,24 @@ class StepRunner:
         Args:
             embedding: float32 [B, D], or [D] / [1, D] to use one query for every item.
         """
+        self.set_cond(self.condition(embedding))
+
+    def condition(self, embedding: np.ndarray) -> np.ndarray:
+        """The film output for text embeddings, without setting it (a host prepares the
+        conditioning off its audio thread and sets it later with `set_cond`).
+
+        Args:
+            embedding: float32 [B, D], or [D] / [1, D].
+
+        Returns:
+            float32 [B or 1, cond_dim].
+        """
         emb = np.asarray(embedding, dtype=np.float32)
         emb = emb.reshape(1, -1) if emb.ndim == 1 else emb
         if emb.ndim != 2 or emb.shape[1] != self.bundle.encoder_dim:
             raise ValueError(f"embedding must be [B, {self.bundle.encoder_dim}], got {emb.shape}")
         (cond,) = self.film.run(["cond"], {"embedding": emb})  # [B or 1, C]
-        self.set_cond(cond)
+        return np.asarray(cond, np.float32)
 
     def set_cond(self, cond: np.ndarray) -> None:
         """Set the film output directly: float32 [B, cond_dim] (or [cond_dim] for all)."""
@@ -211,6 +227,11 @@ class StepRunner:
         n = audio.shape[-1]
         if audio.shape != (self.batch, n) or n % self.block:
             raise ValueError(f"audio must be [{self.batch}, k*{self.block}], got {audio.shape}")
+        if audio is self._audio:  # the host wrote the bound buffer: one block, no copy in
+            self._run_block()
+            if out is not None and out is not self._out:
+                np.copyto(out, self._out)
+            return self._out if out is None else out
         if out is None:
             out = np.empty((self.batch, n), np.float32)
         for start in range(0, n, self.block):
@@ -242,6 +263,11 @@ class StepRunner:
             name: np.array(buf if isinstance(buf, np.ndarray) else buf.numpy())
             for name, buf in zip(self._names, current, strict=True)
         }
+
+    def state_buffers(self) -> list[Any]:
+        """The current state buffers themselves (numpy [B, *shape] on CPU, OrtValues on a
+        GPU), in the bundle's order: a host copies state between runners in place."""
+        return self._sets[self._parity]
 
     def load_states(self, states: dict[str, np.ndarray]) -> None:
         """Continue from `states` (as `states()` returns them), in place (buffers stay bound).

@@ -31,6 +31,7 @@ class LaunchOptions:
     expect_digest: str | None = None  # every bundle loaded must have this digest
     screenshot: str | None = None
     quit_after: float | None = None  # seconds
+    expert: bool = True  # False: no speech expert at all (`--no-expert`)
 
     @property
     def autostart(self) -> bool:
@@ -53,6 +54,7 @@ def build_window(opts: LaunchOptions, controller: EngineController | None = None
     """The main window with saved settings restored, then `opts` applied over them."""
     controller = controller or EngineController()
     controller.expect_digest = opts.expect_digest
+    controller.expert_allowed = opts.expert
     settings = open_settings(opts.settings)
     window = MainWindow(controller, settings)
     state = window.current_state()

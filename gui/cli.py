@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--screenshot", help="save a PNG of the window, then exit (needs --quit-after)"
     )
     parser.add_argument("--quit-after", type=float, help="exit after this many seconds")
+    parser.add_argument(
+        "--no-expert",
+        action="store_true",
+        help="never send speech queries to the speech expert (DeepFilterNet3, the 'speech' "
+        "extra); LIVESEP_NO_EXPERT=1 does the same",
+    )
     add_expect_digest(parser)
 
 
@@ -35,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise LivesepError("--screenshot needs --quit-after SECONDS (when to take it)")
     if args.quit_after is not None and args.quit_after < 0:
         raise LivesepError(f"--quit-after must be >= 0, got {args.quit_after}")
+    from livesep.commands.separate import expert_wanted
     from livesep.gui.app import LaunchOptions, run_app  # Qt loads only when the GUI runs
 
     return run_app(
@@ -48,5 +55,6 @@ def run(args: argparse.Namespace) -> int:
             expect_digest=args.expect_digest,
             screenshot=args.screenshot,
             quit_after=args.quit_after,
+            expert=expert_wanted(args.no_expert),
         )
     )

@@ -128,10 +128,12 @@ class MainWindow(QMainWindow):
         self.query_panel.mode_changed.connect(c.set_mode)
         self.query_panel.wet_changed.connect(c.set_mix)
         self.query_panel.gain_changed.connect(c.set_gain_db)
+        self.query_panel.expert_toggled.connect(c.set_expert)
         c.bundle_changed.connect(self.bundle_panel.show_bundle)
         c.bundle_changed.connect(self.manifest_view.show_bundle)
         c.running_changed.connect(self._running_changed)
         c.stats_updated.connect(self.stats_panel.show_stats)
+        c.stats_updated.connect(self.query_panel.show_path)
         c.audio_updated.connect(self._show_audio)
         c.levels_updated.connect(self._show_levels)
         c.error.connect(self.show_error)
@@ -178,6 +180,7 @@ class MainWindow(QMainWindow):
         else:
             self._show_levels(Levels(FLOOR_DB, FLOOR_DB, FLOOR_DB, FLOOR_DB))
             self.stats_panel.show_stats(None)
+            self.query_panel.show_path(None)
 
     def _show_audio(self, inp: object, out: object) -> None:
         self.input_spec.push(inp)  # type: ignore[arg-type]
@@ -209,6 +212,7 @@ class MainWindow(QMainWindow):
             wet=self.query_panel.wet(),
             gain_db=self.query_panel.gain_db(),
             bypass=self.audio_panel.bypass_box.isChecked(),
+            expert=self.query_panel.expert_box.isChecked(),
         )
 
     def save(self) -> None:
@@ -238,6 +242,9 @@ class MainWindow(QMainWindow):
         self.query_panel.set_values(s.query, s.history, s.presets, s.mode, s.wet, s.gain_db)
         c = self.controller
         c.query, c.mode, c.wet, c.gain_db, c.bypass = s.query, s.mode, s.wet, s.gain_db, s.bypass
+        c.expert = s.expert
+        available, note = c.expert_status()
+        self.query_panel.show_expert(s.expert, available, note)
         if s.bundle:
             self.bundle_panel.path_edit.setText(s.bundle)
             c.load_bundle(s.bundle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -30,6 +31,7 @@ class QueryPanel(QWidget):
     mode_changed = pyqtSignal(str)
     wet_changed = pyqtSignal(float)  # 0..1
     gain_changed = pyqtSignal(float)  # dB
+    expert_toggled = pyqtSignal(bool)  # speech queries to the speech expert
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +50,7 @@ class QueryPanel(QWidget):
         layout.addWidget(self._build_presets())
         layout.addLayout(self._build_preset_buttons())
         layout.addLayout(self._build_mode_row())
+        layout.addLayout(self._build_path_row())
         layout.addLayout(self._build_sliders())
 
     # -- building ------------------------------------------------------------------------
@@ -110,6 +113,39 @@ class QueryPanel(QWidget):
         row.addWidget(self.remove_button)
         row.addStretch(1)
         return row
+
+    def _build_path_row(self) -> QHBoxLayout:
+        self.expert_box = QCheckBox("Speech expert")
+        self.expert_box.setChecked(True)
+        self.expert_box.setToolTip(
+            "send speech queries ('voice', 'remove the speech') to DeepFilterNet3, a "
+            "dedicated speech enhancer (30 ms latency); off: the model plays every query"
+        )
+        self.expert_box.toggled.connect(self.expert_toggled)
+        self.path_label = QLabel("Path: —")  # which path plays the query
+        self.path_label.setObjectName("path_label")
+        self.path_label.setTextFormat(Qt.TextFormat.PlainText)
+        row = QHBoxLayout()
+        row.addWidget(self.expert_box)
+        row.addWidget(self.path_label, 1)
+        return row
+
+    def show_path(self, stats: object) -> None:
+        """Show the path that plays (model / speech expert) and, when the expert cannot
+        run, why (a stats snapshot; None: no stream)."""
+        text, tip = path_text(stats)
+        if self.path_label.text() != text:
+            self.path_label.setText(text)
+            self.path_label.setToolTip(tip)
+
+    def show_expert(self, on: bool, available: bool, note: str) -> None:
+        """Check the expert box without emitting; disabled (with `note`) when missing."""
+        self.expert_box.blockSignals(True)
+        self.expert_box.setChecked(on)
+        self.expert_box.blockSignals(False)
+        self.expert_box.setEnabled(available)
+        if not available:
+            self.expert_box.setToolTip(note)
 
     def _build_sliders(self) -> QGridLayout:
         self.wet_slider = QSlider(Qt.Orientation.Horizontal)
@@ -255,3 +291,16 @@ class QueryPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.preset_list.addItem(item)
         self.preset_list.blockSignals(False)
+
+
+def path_text(stats: object) -> tuple[str, str]:
+    """(label, tooltip) for the path a stats snapshot reports."""
+    if stats is None:
+        return "Path: —", ""
+    path = getattr(stats, "path", "model")
+    if path == "expert":
+        return f"Path: speech expert ({getattr(stats, 'expert', None) or 'on'})", ""
+    note = getattr(stats, "expert_note", None) or ""
+    if note and note != "speech expert off":
+        return "Path: model (speech expert not installed)", note
+    return "Path: model", note

@@ -49,6 +49,7 @@ class GuiState:
     wet: float = 1.0  # 0 = dry only, 1 = processed only
     gain_db: float = 0.0
     bypass: bool = False
+    expert: bool = True  # speech queries to the speech expert (when installed)
 
     def clamped(self) -> GuiState:
         """A copy with out-of-range values (e.g. from a hand-edited ini) made valid."""

@@ -26,7 +26,7 @@ def format_stats(stats: Any) -> dict[str, str]:
     s = stats
     dropouts = s.input_underflows + s.input_overflows + s.output_underflows + s.output_overflows
     return {
-        "Latency": f"{s.latency_ms:.1f} ms  (model {s.algorithmic_ms:.1f} + resample "
+        "Latency": f"{s.latency_ms:.1f} ms  ({_path(s)} {s.algorithmic_ms:.1f} + resample "
         f"{s.resample_ms:.1f} + buffer {s.buffering_ms:.1f} + device {s.device_latency_ms:.1f})",
         "Load": f"{100 * s.rtf_median:.0f} % median, {100 * s.rtf_p99:.0f} % p99",
         "Dropouts": f"{dropouts}  (in {s.input_underflows}/{s.input_overflows}, out "
@@ -36,6 +36,11 @@ def format_stats(stats: Any) -> dict[str, str]:
         "Stream": f"{s.device_rate} Hz device, {s.model_rate} Hz model, period "
         f"{s.period_frames}, {s.hops} hops",
     }
+
+
+def _path(s: Any) -> str:
+    """What plays: "model", or "expert" (the speech expert)."""
+    return str(getattr(s, "path", "model"))
 
 
 class StatsPanel(QWidget):

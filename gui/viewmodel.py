@@ -106,6 +106,8 @@ class EngineController(QObject):
         self.gain_db = 0.0
         self.bypass = False
         self.snap = True
+        self.expert = True  # the user's switch: speech queries to the speech expert
+        self.expert_allowed = True  # False: engines are made without it (`--no-expert`)
         self.last_error: str | None = None
         self.last_stats: Any = None
         self.polls = 0
@@ -173,7 +175,11 @@ class EngineController(QObject):
 
     def _make_engine(self, rate: int | None, channels: int) -> Any:
         engine = self.engine_factory(
-            self.bundle, device_rate=rate, channels=channels, channel_mode="downmix"
+            self.bundle,
+            device_rate=rate,
+            channels=channels,
+            channel_mode="downmix",
+            expert=self.expert_allowed,
         )
         self.engine = engine
         self.sample_rate = int(rate or engine.stats().device_rate)
@@ -244,6 +250,7 @@ class EngineController(QObject):
             "gain": self.set_gain_db,
             "bypass": self.set_bypass,
             "snap": self.set_snap,
+            "expert": self.set_expert,
         }
         done = setters[command.name](command.value)
         self.controls_changed.emit()
@@ -269,6 +276,23 @@ class EngineController(QObject):
         self.snap = bool(on)
         return self._send("set_snap", self.snap)
 
+    def set_expert(self, on: bool) -> bool:
+        """The speech expert on or off (the running engine re-routes its query)."""
+        self.expert = bool(on)
+        if self.engine is None or self.engine.expert_path is None:
+            return True  # remembered for the next engine (or nothing to switch)
+        return self._send("set_expert", self.expert)
+
+    def expert_status(self) -> tuple[bool, str]:
+        """(whether the speech expert can run here, what to tell the user when not)."""
+        from livesep import expert
+
+        if not self.expert_allowed:
+            return False, "speech expert off (--no-expert)"
+        if not expert.available():
+            return False, expert.EXTRA_HINT
+        return True, ""
+
     def _send(self, method: str, value: Any) -> bool:
         """Post one control message to the running engine (remembered either way)."""
         if self.engine is None:
@@ -287,9 +311,11 @@ class EngineController(QObject):
             ("set_gain_db", self.gain_db),
             ("set_bypass", self.bypass),
             ("set_snap", self.snap),
-            ("set_query", self.query),
         ):
             self._send(method, value)
+        if self.engine.expert_path is not None:
+            self._send("set_expert", self.expert)  # re-reads the query: before set_query
+        self._send("set_query", self.query)
 
     # -- polling --------------------------------------------------------------------------
 

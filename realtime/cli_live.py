@@ -25,6 +25,7 @@ import numpy as np
 from livesep.atomic import clean_stale_temps, write_text
 from livesep.bundle import default_bundle_path, load_bundle
 from livesep.commands.bundle import add_expect_digest
+from livesep.commands.separate import expert_wanted
 from livesep.errors import AudioError, LivesepError
 from livesep.realtime.control_server import ControlServer, reply_text, serve
 from livesep.realtime.controls import parse_command
@@ -56,6 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="condition on the raw query embedding instead of snapping it "
         "onto the bundle's training captions (for sounds the model was not trained on)",
+    )
+    parser.add_argument(
+        "--no-expert",
+        action="store_true",
+        help="never send speech queries ('voice', 'remove the speech') to the speech "
+        "expert (DeepFilterNet3, the 'speech' extra); LIVESEP_NO_EXPERT=1 does the same",
     )
     parser.add_argument("--input", help="input device (index or name)")
     parser.add_argument("--output", help="output device (index or name)")
@@ -107,7 +114,7 @@ def apply_command(engine: Any, line: str) -> list[str]:
     name, value = command.name, command.value
     if name == "query":  # read on this (control) thread, so its warnings can be told now
         request = engine.set_query_blocking(value)
-        return [f"query: {value} ({request.describe()})", *request.warnings()]
+        return [f"query: {value} ({request.describe()})", *route_lines(engine, request)]
     if name == "stats":
         return [json.dumps(engine.stats().to_dict())]
     setter = {
@@ -116,10 +123,25 @@ def apply_command(engine: Any, line: str) -> list[str]:
         "gain": engine.set_gain_db,
         "bypass": engine.set_bypass,
         "snap": engine.set_snap,
+        "expert": engine.set_expert,
     }[name]
     setter(value)
     shown = ("on" if value else "off") if isinstance(value, bool) else value
     return [f"{name}: {shown}"]
+
+
+def route_lines(engine: Any, request: Any) -> list[str]:
+    """What a host tells about a request: the path it plays on (the speech expert, or what
+    the `speech` extra would add), else the model's warnings for sounds it does not know."""
+    from livesep import expert
+
+    if engine.route(request) == "expert":
+        i = expert.info()
+        return [f"path: speech expert ({i.name}, {i.latency_ms:.0f} ms latency)"]
+    note = engine.stats().expert_note
+    if note == expert.EXTRA_HINT and engine.is_speech(request):
+        return [f"path: model; a speech query: {note}", *request.warnings()]
+    return list(request.warnings())
 
 
 def _safe_apply(engine: Any, line: str) -> list[str]:
@@ -157,14 +179,15 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
         worker=args.worker,
         resample_quality=args.resample_quality,
         snap=not args.no_snap,
+        expert=expert_wanted(args.no_expert),
     )
     engine.set_mode(args.mode)
     if args.keep or args.remove:
         request = engine.set_parts(args.keep, args.remove)
     else:
         request = engine.set_query_blocking(args.query)
-    for warning in request.warnings():  # before the work (printable: `Sound.warning`)
-        print(f"livesep live: {warning}", file=sys.stderr, flush=True)
+    for line in route_lines(engine, request):  # before the work (printable)
+        print(f"livesep live: {line}", file=sys.stderr, flush=True)
     engine.set_mix(args.mix)
     engine.set_gain_db(args.gain_db)
     return engine
@@ -280,7 +303,8 @@ def _wait(engine: Any, duration: float | None) -> None:
 
 def _summary(s: Any) -> str:
     return (
-        f"[{s.provider}] latency {s.latency_ms:.1f} ms, RTF {s.rtf_median:.3f}/{s.rtf_p99:.3f}, "
+        f"[{s.provider}, {s.path}] latency {s.latency_ms:.1f} ms, "
+        f"RTF {s.rtf_median:.3f}/{s.rtf_p99:.3f}, "
         f"xruns in {s.input_overflows + s.input_underflows} out "
         f"{s.output_underflows + s.output_overflows}, late hops {s.late_hops}, "
         f"resyncs {s.resyncs}, in {s.input_peak_dbfs:.0f} dBFS out {s.output_peak_dbfs:.0f} dBFS"

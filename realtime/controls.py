@@ -121,6 +121,7 @@ COMMANDS = {
     "gain": "DB (output gain)",
     "bypass": "on|off",
     "snap": "on|off (snap queries onto the training captions)",
+    "expert": "on|off (speech queries to the speech expert)",
     "stats": "(print the engine's statistics)",
 }
 COMMAND_HELP = "commands start with ':': " + ", ".join(
@@ -156,7 +157,7 @@ def _command_value(word: str, arg: str) -> Any:
         if arg.lower() not in MODES:
             raise LivesepError(f":mode takes extract or remove, got {arg!r}")
         return arg.lower()
-    if word in ("bypass", "snap"):
+    if word in ("bypass", "snap", "expert"):
         return _switch(word, arg)
     value = _number(word, arg)
     if word == "mix" and not 0.0 <= value <= 1.0:

@@ -49,6 +49,9 @@ def make_window(qtbot, settings_path):
 
     def make(**kw):
         kw.setdefault("settings", settings_path)
+        # As LIVESEP_NO_EXPERT does for the commands (tests/conftest.py): the tiny bundle's
+        # query gains stand for the model; tests/gui/test_expert.py turns it on.
+        kw.setdefault("expert", False)
         window = build_window(LaunchOptions(**kw))
         qtbot.addWidget(window)
         window.show()

@@ -187,3 +187,49 @@ def test_200ms_stall_returns_to_the_same_latency_without_silence(server):
     late = slice(int(1.3 * RATE), None)  # >= 1 s after the stall began (at 0.3 s)
     assert delay_frames(rec[late], start + late.start, np.asarray(NoiseProbe(0).seq)) == steady
     assert abs(1000.0 * steady / RATE - after.latency_ms) <= 1.0
+
+
+@pytest.mark.skipif(not DEFAULT.is_dir(), reason="models/default not present")
+def test_expert_path_latency_measured_and_the_model_path_unchanged(server):
+    """With the speech expert on: a non-speech query keeps the model path's plan and
+    latency; a speech query plays DeepFilterNet3 at 48 kHz and its reported latency (its
+    30 ms + the same buffering + the device) is the measured one. The expert runs with a
+    0.5 dB attenuation limit, so its output is ~0.94 x its delayed input and the probe's
+    noise shows the lag (at the default 100 dB it would remove the noise)."""
+    from livesep import expert
+    from livesep.realtime.host import shortfall
+
+    if not expert.available():
+        pytest.skip("the speech extra is missing")
+    engine = Engine(
+        DEFAULT,
+        device_rate=RATE,
+        expert=True,
+        expert_factory=lambda: expert.SpeechExpert(atten_lim_db=0.5),
+    )
+    engine.set_query_blocking("rain")
+    engine.set_bypass(True)  # the model path's timeline, as in the test above
+    plain = Engine(DEFAULT, device_rate=RATE)  # without the expert
+
+    def measure(probe):
+        model = delay_frames(*probe.record(1.0), probe.seq)
+        s_model = engine.stats()
+        engine.set_bypass(False)
+        engine.set_query_blocking("speech")
+        time.sleep(0.3)
+        speech = delay_frames(*probe.record(1.0), probe.seq)
+        return model, s_model, speech, engine.stats()
+
+    model, s_model, speech, s_speech = run_through(server, engine, measure)
+    model_ms, speech_ms = 1000.0 * model / RATE, 1000.0 * speech / RATE
+    print(
+        f"model path: reported {s_model.latency_ms:.2f} ms, measured {model_ms:.2f} ms; "
+        f"expert path: reported {s_speech.latency_ms:.2f} ms, measured {speech_ms:.2f} ms"
+    )
+    assert s_model.path == "model" and s_speech.path == "expert"
+    assert engine.buffer_frames == shortfall(plain.chain, PERIOD, True)  # the model's plan
+    assert s_model.latency_ms <= TARGET_MS
+    assert abs(model_ms - s_model.latency_ms) <= 1.0
+    assert abs(speech_ms - s_speech.latency_ms) <= 1.0
+    assert s_speech.algorithmic_ms == pytest.approx(30.0)
+    plain.close()

@@ -17,6 +17,12 @@ bundle = make_delay_bundle(sys.argv[1])
 engine = livesep.realtime.Engine(bundle, query="speech")
 out = engine.process(np.ones((2000, 1), np.float32))
 assert out[-1, 0] == 1.0, out[-1]
+from livesep import expert
+if expert.available():  # the speech expert live, routed by the ONNX MiniLM
+    live = livesep.realtime.Engine(bundle, device_rate=48000, expert=True)
+    live.set_query_blocking("my voice")
+    live.process(np.ones((4800, 1), np.float32))
+    assert live.stats().path == "expert"
 mods = [m for m in sys.modules if m == "torch" or m.startswith("torch.")]
 print("TORCH" if mods else "NO-TORCH")
 """
