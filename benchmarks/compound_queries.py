@@ -185,8 +185,10 @@ def corpus_bench(args: argparse.Namespace) -> int:
     sep = Separator(args.bundle)
     use_expert = expert.available() and not args.no_expert
     routed = Separator(args.bundle, expert=True) if use_expert else None
-    print(f"bundle {sep.description}; {len(mixtures)} mixtures of 4 s at {RATE} Hz: "
-          f"speech + noise (0/5 dB SNR) + third sound (-5 dB); expert {use_expert}")
+    print(
+        f"bundle {sep.description}; {len(mixtures)} mixtures of 4 s at {RATE} Hz: "
+        f"speech + noise (0/5 dB SNR) + third sound (-5 dB); expert {use_expert}"
+    )
     keep: dict[str, list[float]] = {}  # SDR vs speech
     keep_noise: dict[str, list[float]] = {}  # SDR vs noise (never the noise)
     remove: dict[str, list[float]] = {}  # SDR vs speech + third
@@ -215,12 +217,12 @@ def corpus_bench(args: argparse.Namespace) -> int:
         rem = {"(the mixture)": x, "'remove NOISE' as shipped": r_only} | remove_variants(r, x)
         for name, y in rem.items():
             remove.setdefault(name, []).append(float(sdr(y, rest)))
-    print("\n\"speech, not NOISE\": SDR vs the speech (dB), paired against the plain model query")
+    print('\n"speech, not NOISE": SDR vs the speech (dB), paired against the plain model query')
     print(f"  {'variant':<34} {'mean':>7}   {'paired':>14}")
     _paired(keep, "plain 'speech' (model)")
     print("\n  the same outputs: SDR vs the noise (dB; the lower, the less noise)")
     _paired(keep_noise, "plain 'speech' (model)")
-    print("\n\"remove NOISE\" / \"everything but NOISE\": SDR vs speech + third (dB)")
+    print('\n"remove NOISE" / "everything but NOISE": SDR vs speech + third (dB)')
     _paired(remove, "(the mixture)")
     return 0
 

@@ -265,8 +265,8 @@ class Pipeline:
 
     The engine estimates every active sound of every request (rows (s*C + c), s counting
     the active sounds of all requests in order); each request's output is the signed sum
-    of those estimates, plus the mixture when it keeps nothing (`livesep.query.Request`). The total output length
-    equals the total input length exactly.
+    of those estimates, plus the mixture when it keeps nothing (`livesep.query.Request`).
+    The total output length equals the total input length exactly.
     """
 
     def __init__(
