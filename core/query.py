@@ -427,10 +427,12 @@ class QueryReader:
         try:
             vectors = np.asarray(encoder.embed(missing), dtype=np.float32)  # [M, D]
         finally:
-            del encoder
             if self._release:
                 with self._lock:
                     self._encoder = None
+                if hasattr(encoder, "close"):  # its memory back before the model's work
+                    encoder.close()
+            del encoder
         if vectors.shape != (len(missing), self.dim):
             raise BundleError(
                 f"text encoder {name!r} gives {vectors.shape[-1]}-d embeddings, the model "
