@@ -280,3 +280,27 @@ def test_fallback_dry_and_silence_still_available(bundle):
             engine._callback(x[start : start + 256], out, 256, None, None)
         lat = engine.latency_frames
         np.testing.assert_allclose(out[:, 0], level * x[7936 - lat : 8192 - lat, 0], atol=1e-6)
+
+
+def test_the_first_querys_texts_are_encoded_before_the_model_loads(bundle):
+    """A new first query's text encoder is built and released before the runners exist,
+    so its memory is back before the model takes its own (`Engine(texts=...)`)."""
+    from livesep.runner import StepRunner
+
+    events = []
+
+    class Encoder:
+        name, dim = "minilm", bundle.encoder_dim
+
+        def embed(self, texts):
+            events.append("encode")
+            return np.eye(1, self.dim, dtype=np.float32).repeat(len(texts), axis=0)
+
+    def runner(b, batch):
+        events.append("runner")
+        return StepRunner(b, batch=batch)
+
+    engine = Engine(bundle, encoder=lambda: Encoder(), runner_factory=runner, texts=["a kazoo"])
+    assert events[0] == "encode" and "runner" in events
+    assert engine.queries._encoder is None  # released
+    assert not engine.queries.needs_encoder("a kazoo")  # cached for the query itself
