@@ -20,8 +20,8 @@ table lookup is rewritten to gather the int8 rows a query uses and scale only th
 (`gather_rows_first`); the other weights are cast layer by layer as the graph runs; and
 the weights reach the session as external initializers (`lean_graph`), so the 23 MB model
 is never held twice while it loads. Same vectors (to 1.2e-7); a new query's peak memory
-over a cached one's +3% offline, +15% live, against +64% and +163% before. A host that encodes once releases the
-encoder (`close`).
+over a cached one's +3% offline, +15% live, against +64% and +163% before. A host that
+encodes once releases the encoder (`close`).
 """
 
 from __future__ import annotations
