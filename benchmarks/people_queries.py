@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livesep.text import get_encoder
+from livesep.bundle import load_bundle
+from livesep.query import QueryReader
 
 # People's class -> the corpus classes that answer it ("speech": either sex; "music": any
 # instrument). None: the corpus has no such class.
@@ -82,15 +83,12 @@ def corpus_classes(intended: str, classes: set[str]) -> tuple[str, ...] | None:
     return (intended,) if intended in classes else None
 
 
-def load_bank(bundle: Path) -> tuple[list[str], np.ndarray, float]:
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    spec = manifest.get("query_bank")
-    if not spec:
+def load_reader(bundle: Path) -> QueryReader:
+    """The hosts' query reader for `bundle` (its cache, encoder and query bank)."""
+    b = load_bundle(bundle)
+    if b.query_bank is None:
         raise SystemExit(f"{bundle}: the bundle has no query bank")
-    with np.load(bundle / spec["file"]) as z:
-        texts = [str(t) for t in z["texts"]]
-        vectors = z["vectors"].astype(np.float32)  # [N, D]
-    return texts, vectors, float(spec["temperature"])
+    return QueryReader(b)
 
 
 def caption_owner(corpus: Path) -> dict[str, str]:
@@ -99,14 +97,11 @@ def caption_owner(corpus: Path) -> dict[str, str]:
     return {c: name for name, info in table.items() for c in info.get("train_captions", [])}
 
 
-def read(
-    queries: list[str], texts: list[str], bank: np.ndarray, owner: dict[str, str]
-) -> list[tuple[str, float]]:
-    """(class of the top caption, familiarity) per query."""
-    vectors = get_encoder("minilm").embed(queries)  # [Q, D]
-    cos = vectors @ bank.T  # [Q, N]
-    top = cos.argmax(axis=1)  # [Q]
-    return [(owner.get(texts[j], "?"), float(cos[i, j])) for i, j in enumerate(top)]
+def read(reader: QueryReader, queries: list[str], owner: dict[str, str]) -> list[tuple[str, float]]:
+    """(class of the top caption, familiarity) per query, as the hosts read each text
+    (`livesep.query`; the text as written, not parsed into clauses)."""
+    sounds = [reader.read_parts([q]).sounds[0] for q in queries]
+    return [(owner.get(s.reading[0][0], "?"), float(s.familiarity or 0.0)) for s in sounds]
 
 
 def people_bench(bench: Path, out: Path, people: list[dict[str, str]], classes: set[str]) -> int:
@@ -154,10 +149,10 @@ def main() -> None:
 
     people = json.loads(args.queries.read_text())["queries"]
     unknown = [q for q in json.loads(args.unknown.read_text())["queries"] if q not in KNOWN_HERE]
-    texts, bank, _ = load_bank(args.bundle)
+    reader = load_reader(args.bundle)
     owner = caption_owner(args.corpus)
     classes = set(json.loads((args.corpus / "classes.json").read_text()))
-    readings = read([q["query"] for q in people], texts, bank, owner)
+    readings = read(reader, [q["query"] for q in people], owner)
     hits = covered = 0
     missing: Counter[str] = Counter()
     for q, (got, fam) in zip(people, readings, strict=True):
@@ -181,7 +176,7 @@ def main() -> None:
             if corpus_classes(q["class"], classes)
         ]
     )
-    unknown_fam = np.array([f for _, f in read(unknown, texts, bank, owner)])
+    unknown_fam = np.array([f for _, f in read(reader, unknown, owner)])
     for name, fam in (("known", known_fam), ("unknown", unknown_fam)):
         p10, p50, p90 = np.percentile(fam, [10, 50, 90])
         print(

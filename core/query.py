@@ -9,8 +9,9 @@ Every host (`livesep separate`, `Separator`, the live engine, the GUI, `livesep 
            embedding or the text encoder's, snapped onto the training captions when
            `snap` is on), its reading (the nearest training captions) and its familiarity
            (the largest cosine to those captions)
-        -> Request: output = sum(kept estimates) - sum(removed estimates)
-                             (+ the mixture when nothing is kept: "everything but the dog")
+        -> Request: output = sum(kept estimates) when a sound is kept ("voice, not
+           wind" = the voice's estimate), else mixture - sum(removed estimates)
+           ("everything but the dog" = mixture - dog)
 
 Grammar (`parse_request`). Clauses are split at commas, semicolons, "but", "and" before
 a determiner or a keep/remove word ("the guitar and the drums"; "a bow and arrow" stays
@@ -20,6 +21,13 @@ names; "keep", "extract", "isolate" mark a kept sound (and stay in the text: the
 captions have that shape); a clause with neither takes the previous clause's role (the
 first: keep). "everything but X" / "all except X" remove X from the mixture. At most
 `MAX_SOUNDS` sounds: the live engine runs them as that many rows of one batched call.
+
+A removed sound next to a kept one is read (its reading and warning are shown) but not run:
+the kept estimate already leaves it out, and subtracting the removed estimate as well lost
+4.6 dB against the speech on mixtures of real speech, a real noise and a third sound, the
+expert's speech 5.5 dB; every other combination of the two estimates measured (weighted,
+per-bin projection, mask product, Wiener-like) was no better than the kept estimate alone
+(benchmarks/RESULTS.md, "Keep and remove: which combination").
 
 A sound whose familiarity is below the bundle's threshold (`familiarity_threshold` in the
 manifest's `query_bank`, else `DEFAULT_FAMILIARITY`, measured in benchmarks/RESULTS.md
@@ -246,8 +254,10 @@ class Sound:
 class Request:
     """What to do with the input: keep some sounds, remove others.
 
-    output = sum(kept estimates) - sum(removed estimates), plus the mixture itself when
-    nothing is kept ("remove the dog" = mixture - dog).
+    output = sum(kept estimates) when any sound is kept (the removed ones are left out by
+    the kept estimates, not subtracted: see the module docstring), else mixture -
+    sum(removed estimates) ("remove the dog" = mixture - dog). The sounds that make the
+    output are `active`; `conditions`, `weights` and `padded` cover those only.
     """
 
     text: str  # as the user typed it (a label)
@@ -262,23 +272,28 @@ class Request:
         return tuple(s for s in self.sounds if not s.keep)
 
     @property
+    def active(self) -> tuple[Sound, ...]:
+        """The sounds whose estimates make the output: the kept ones, else the removed."""
+        return self.keep or self.remove
+
+    @property
     def mixture(self) -> float:
         """Weight of the (delayed) mixture in the output: 1 when nothing is kept, else 0."""
         return 0.0 if self.keep else 1.0
 
     @property
     def weights(self) -> np.ndarray:
-        """float32 [K]: +1 for each kept sound's estimate, -1 for each removed one."""
-        return np.array([1.0 if s.keep else -1.0 for s in self.sounds], np.float32)
+        """float32 [K]: +1 for each active kept sound's estimate, -1 for each removed one."""
+        return np.array([1.0 if s.keep else -1.0 for s in self.active], np.float32)
 
     @property
     def conditions(self) -> np.ndarray:
-        """float32 [K, D]: the conditioning vectors, one row per sound."""
-        return np.stack([s.embedding for s in self.sounds]).astype(np.float32)
+        """float32 [K, D]: the conditioning vectors, one row per active sound."""
+        return np.stack([s.embedding for s in self.active]).astype(np.float32)
 
     def padded(self, slots: int) -> tuple[np.ndarray, np.ndarray]:
         """(conditions [slots, D], weights [slots]) padded with the last sound, weight 0."""
-        k = len(self.sounds)
+        k = len(self.active)
         if not k <= slots:
             raise QueryError(f"{k} sounds do not fit {slots} condition slots")
         index = np.minimum(np.arange(slots), k - 1)  # [slots]
@@ -291,9 +306,13 @@ class Request:
         return [w for s in self.sounds if (w := s.warning()) is not None]
 
     def describe(self) -> str:
-        """'keep: a dog; remove: wind' (the request as the hosts run it; safe to print)."""
+        """'keep: a dog; leave out: wind' (the request as the hosts run it; safe to print).
+
+        A removed sound next to a kept one is "left out" (by the kept estimates), else
+        "remove" (subtracted from the mixture)."""
         parts = []
-        for label, group in (("keep", self.keep), ("remove", self.remove)):
+        removal = "leave out" if self.keep else "remove"
+        for label, group in (("keep", self.keep), (removal, self.remove)):
             if group:
                 parts.append(f"{label}: " + ", ".join(printable(s.text, TEXT_SHOWN) for s in group))
         return "; ".join(parts)
@@ -337,9 +356,11 @@ class QueryReader:
     Args:
         bundle: the model's bundle (cached embeddings, query bank, threshold), or None
             (e.g. the official checkpoint: raw embeddings, no readings).
-        encoder: a text encoder (`name`, `dim`, `embed(texts) -> float32 [N, D]`), or a
-            zero-argument factory called on the first text the bundle has not cached;
-            None: `default_encoder(bundle)`.
+        encoder: a text encoder (`name`, `dim`, `embed(texts) -> float32 [N, D]`), kept
+            for the reader's life; or a zero-argument factory, or None for
+            `default_encoder(bundle)`: then the encoder is built only when a text is not
+            cached and released after encoding it (a new query costs the encoder's memory
+            only while it is encoded; benchmarks/RESULTS.md, "A new query's memory").
         dim: the embedding size the model takes (default: the bundle's).
         snap: condition on the bundle's training captions (runtime option; without a
             bank it changes nothing).
@@ -361,7 +382,9 @@ class QueryReader:
         self.bundle = bundle
         self.dim = int(dim if dim is not None else bundle.encoder_dim)  # type: ignore[union-attr]
         self.snap = snap
-        self._encoder = encoder
+        self._given = encoder  # an encoder, a factory or None
+        self._release = encoder is None or not hasattr(encoder, "embed")
+        self._encoder: Any = None if self._release else encoder
         self._cached: dict[str, np.ndarray] = dict(bundle.embeddings) if bundle else {}
         self._bank = bundle.query_bank if bundle is not None else None
         given = bundle.familiarity_threshold if bundle is not None else None
@@ -373,18 +396,26 @@ class QueryReader:
 
     @property
     def encoder(self) -> Any:
-        """The text encoder, built on first use."""
+        """The text encoder (built now when the reader builds its own; released again by
+        the next encoding)."""
         with self._lock:
             if self._encoder is None:
-                assert self.bundle is not None
-                self._encoder = default_encoder(self.bundle)
-            elif callable(self._encoder) and not hasattr(self._encoder, "embed"):
-                self._encoder = self._encoder()
+                if self._given is None:
+                    assert self.bundle is not None
+                    self._encoder = default_encoder(self.bundle)
+                else:
+                    self._encoder = self._given()
             return self._encoder
 
     def needs_encoder(self, text: str, mode: str = "extract") -> bool:
         """Whether reading `text` would run the text encoder (a sound not yet seen)."""
         return any(t not in self._cached for t, _ in parse_request(text, mode))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw (unsnapped) embeddings float32 [N, D] of `texts`, from the cache or the
+        text encoder (one call for the missing ones; cached afterwards)."""
+        self._raw(list(texts))
+        return np.stack([self._cached[t] for t in texts]).astype(np.float32)
 
     def _raw(self, texts: list[str]) -> None:
         """Make sure every text has a raw embedding in the cache (one encoder call)."""
@@ -392,11 +423,20 @@ class QueryReader:
         if not missing:
             return
         encoder = self.encoder
-        vectors = np.asarray(encoder.embed(missing), dtype=np.float32)  # [M, D]
+        name = getattr(encoder, "name", "?")
+        try:
+            vectors = np.asarray(encoder.embed(missing), dtype=np.float32)  # [M, D]
+        finally:
+            if self._release:
+                with self._lock:
+                    self._encoder = None
+                if hasattr(encoder, "close"):  # its memory back before the model's work
+                    encoder.close()
+            del encoder
         if vectors.shape != (len(missing), self.dim):
             raise BundleError(
-                f"text encoder {getattr(encoder, 'name', '?')!r} gives {vectors.shape[-1]}-d "
-                f"embeddings, the model expects {self.dim}-d"
+                f"text encoder {name!r} gives {vectors.shape[-1]}-d embeddings, the model "
+                f"expects {self.dim}-d"
             )
         with self._lock:
             self._cached.update(zip(missing, vectors, strict=True))

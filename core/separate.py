@@ -263,10 +263,10 @@ class WindowEngine:
 class Pipeline:
     """Input blocks [C, n] at `rate` -> per-request outputs [Q, C, m] at `rate`, aligned.
 
-    The engine estimates every sound of every request (rows (s*C + c), s counting the
-    sounds of all requests in order); each request's output is the signed sum of its
-    sounds' estimates, plus the mixture when it keeps nothing. The total output length
-    equals the total input length exactly.
+    The engine estimates every active sound of every request (rows (s*C + c), s counting
+    the active sounds of all requests in order); each request's output is the signed sum
+    of those estimates, plus the mixture when it keeps nothing (`livesep.query.Request`).
+    The total output length equals the total input length exactly.
     """
 
     def __init__(
@@ -319,7 +319,7 @@ class Pipeline:
 def _combination(requests: Sequence[Request], channels: int) -> np.ndarray | None:
     """The matrix [Q*C, S*C] that sums each request's signed sound estimates per channel,
     or None when every request is one kept sound (the estimates are the outputs)."""
-    if all(len(r.sounds) == 1 and r.sounds[0].keep for r in requests):
+    if all(len(r.active) == 1 and r.active[0].keep for r in requests):
         return None
     weights = [r.weights for r in requests]  # [K_q] each
     total = sum(w.size for w in weights)
@@ -481,7 +481,7 @@ class Separator:
             from livesep.speech_route import MINILM_NAMES, SpeechRouter
 
             minilm = self.encoder_name in MINILM_NAMES
-            self._router = SpeechRouter(self.queries.encoder if minilm else None)
+            self._router = SpeechRouter(embed=self.queries.embed if minilm else None)
         return str(self._router.route(query))
 
     def uses_expert(self, query: str | Request) -> bool:
@@ -552,7 +552,7 @@ class Separator:
         if expert:
             from livesep.expert import RATE, ExpertRunner
 
-            runner = ExpertRunner(channels, sum(len(r.sounds) for r in requests))
+            runner = ExpertRunner(channels, sum(len(r.active) for r in requests))
             return Pipeline(lambda: StepEngine(runner, channels), rate, RATE, channels, requests)
         conditions = np.concatenate([r.conditions for r in requests])  # [S, D]
         return Pipeline(

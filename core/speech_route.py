@@ -11,15 +11,21 @@ too. The threshold and the anchors were measured on phrasings not among the anch
 
 The route is decided on each sound's description, after `livesep.query` has split off a
 removal phrase: "remove the speech" routes "the speech" and the host outputs the mixture
-minus the expert's estimate. A request goes to the expert only when every sound it names
-does ("voice, not music" stays with the model: the expert cannot remove music alone).
-Embeddings are MiniLM's (the thresholds are MiniLM cosines): the router uses the host's
-encoder when it is MiniLM (sentence-transformers or ONNX), else its own.
+minus the expert's estimate. A request goes to the expert when every sound that makes its
+output does (`Request.active`: the kept sounds, else the removed ones): "voice, not
+music" is the voice's estimate, so the expert's; "voice and a dog" stays with the model.
+Embeddings are MiniLM's (the thresholds are MiniLM cosines): the router embeds through the
+host's query reader when its encoder is MiniLM (so a text the bundle caches costs no
+encoder), else through its own. The anchors' embeddings travel precomputed
+(`speech_anchors.npz`, the packaged int8 MiniLM's; `python -m livesep.speech_route`
+rewrites it), so routing a cached query loads no text encoder.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -43,6 +49,7 @@ ROUTES = ("expert", "model")
 # other query nearest a GENERAL anchor, "a telephone ringing", at 0.472).
 THRESHOLD = 0.54
 MINILM_NAMES = ("minilm", "minilm-onnx")
+ANCHOR_FILE = Path(__file__).with_name("speech_anchors.npz")  # texts [A], vectors [A, 384]
 
 # Speech in general: the expert's job.
 GENERAL = (
@@ -96,18 +103,28 @@ class SpeechRouter:
             None for MiniLM (`livesep.text.get_encoder("minilm")`, built on first use).
             A non-MiniLM encoder is not used: the thresholds are MiniLM cosines.
         threshold: cosine the nearest speech-in-general anchor must reach.
+        embed: MiniLM embeddings by another way (`QueryReader.embed`, which reads the
+            bundle's cache first); takes the place of `encoder`.
     """
 
-    def __init__(self, encoder: Any = None, threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self,
+        encoder: Any = None,
+        threshold: float = THRESHOLD,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+    ) -> None:
         if encoder is not None and getattr(encoder, "name", None) not in MINILM_NAMES:
             encoder = None
         self._encoder = encoder
+        self._embed_fn = embed
         self.threshold = threshold
         self._anchors: np.ndarray | None = None  # [A, D] GENERAL + SPEAKER + OTHER
         self._cache: dict[str, tuple[Route, str, float]] = {}
         self._lock = threading.Lock()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        if self._embed_fn is not None:
+            return np.asarray(self._embed_fn(texts), np.float32)  # [N, D]
         with self._lock:
             if self._encoder is None:
                 from livesep.text import get_encoder
@@ -116,12 +133,21 @@ class SpeechRouter:
             encoder = self._encoder
         return np.asarray(encoder.embed(texts), np.float32)  # [N, D]
 
+    def _anchor_vectors(self) -> np.ndarray:
+        """[A, D]: the precomputed file when it holds these anchors, else embedded now."""
+        anchors = list(GENERAL + SPEAKER + OTHER)
+        if ANCHOR_FILE.is_file():
+            with np.load(ANCHOR_FILE) as data:
+                if [str(t) for t in data["texts"]] == anchors:
+                    return np.asarray(data["vectors"], np.float32)
+        return self._embed(anchors)
+
     def nearest(self, text: str) -> tuple[Route, str, float]:
         """(route, nearest anchor, its cosine) for a sound's description."""
         key = text.strip().lower()
         if key not in self._cache:
             if self._anchors is None:
-                self._anchors = self._embed(list(GENERAL + SPEAKER + OTHER))
+                self._anchors = self._anchor_vectors()
             cos = self._anchors @ self._embed([key])[0]  # [A]
             best = int(np.argmax(cos))
             general = best < len(GENERAL) and cos[best] >= self.threshold
@@ -134,8 +160,9 @@ class SpeechRouter:
 
         Args:
             query: a query as typed (parsed by `livesep.query.parse_request`: every sound
-                it names must be speech in general, "remove the speech" included), a
-                `livesep.query.Request` (every sound), or a read sound (its `text`).
+                that makes its output must be speech in general, "remove the speech"
+                included), a `livesep.query.Request` (its active sounds), or a read sound
+                (its `text`).
         """
         texts = _descriptions(query)
         general = all(self.nearest(t)[0] == "expert" for t in texts)
@@ -143,13 +170,15 @@ class SpeechRouter:
 
 
 def _descriptions(query: Any) -> list[str]:
-    """The descriptions of the sounds a query names."""
+    """The descriptions of the sounds that make a query's output (`Request.active`)."""
     if isinstance(query, str):
         from livesep.query import parse_request
 
-        return [text for text, _ in parse_request(query)]
-    if hasattr(query, "sounds"):
-        return [str(s.text) for s in query.sounds]
+        parts = parse_request(query)
+        kept = [text for text, keep in parts if keep]
+        return kept or [text for text, _ in parts]
+    if hasattr(query, "active"):
+        return [str(s.text) for s in query.active]
     return [str(query.text)]
 
 
@@ -169,3 +198,17 @@ def speech_route(query: Any, encoder: Any = None) -> bool:
             _default = SpeechRouter()
         router = _default
     return router.route(query) == "expert"
+
+
+def write_anchors(path: Path = ANCHOR_FILE) -> None:
+    """Embed the anchors with the packaged MiniLM and save them to `path` (npz)."""
+    from livesep.text import get_encoder
+
+    texts = list(GENERAL + SPEAKER + OTHER)
+    vectors = np.asarray(get_encoder("minilm").embed(texts), np.float32)  # [A, 384]
+    np.savez(path, texts=np.array(texts), vectors=vectors)
+
+
+if __name__ == "__main__":
+    write_anchors()
+    print(f"wrote {ANCHOR_FILE}")

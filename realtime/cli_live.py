@@ -27,6 +27,7 @@ from livesep.bundle import default_bundle_path, load_bundle
 from livesep.commands.bundle import add_expect_digest
 from livesep.commands.separate import expert_wanted
 from livesep.errors import AudioError, LivesepError
+from livesep.query import parse_request
 from livesep.realtime.control_server import ControlServer, reply_text, serve
 from livesep.realtime.controls import parse_command
 from livesep.terminal import printable
@@ -171,6 +172,8 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
     from livesep.realtime.engine import Engine
 
     bundle = load_bundle(args.bundle or default_bundle_path(), expect_digest=args.expect_digest)
+    parts = args.keep + args.remove if args.keep or args.remove else None
+    texts = parts if parts is not None else [t for t, _ in parse_request(args.query, args.mode)]
     engine = Engine(
         bundle,
         device_rate=device_rate,
@@ -180,6 +183,7 @@ def _make_engine(args: argparse.Namespace, device_rate: int) -> Any:
         resample_quality=args.resample_quality,
         snap=not args.no_snap,
         expert=expert_wanted(args.no_expert),
+        texts=texts,  # encoded before the model loads: a new query peaks as a cached one
     )
     engine.set_mode(args.mode)
     if args.keep or args.remove:

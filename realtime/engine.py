@@ -23,7 +23,7 @@ worker="callback" and 48.8 ms with a worker thread (benchmarks/RESULTS.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,9 @@ class Engine:
             at 48 kHz; the `speech` extra) when it is installed; off or missing, every
             request plays on the model and `stats().expert_note` says why.
         expert_factory: () -> a speech-expert stream (tests inject options).
+        texts: sound descriptions to encode before the model's sessions load (the first
+            query's, e.g.): a text encoder built for them is released before the model
+            takes its memory, so a new first query peaks no higher than a cached one.
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class Engine:
         snap: bool = True,
         expert: bool = False,
         expert_factory: Callable[[], Any] | None = None,
+        texts: Sequence[str] = (),
     ) -> None:
         self.bundle = b = bundle if isinstance(bundle, Bundle) else load_bundle(Path(bundle))
         if channel_mode not in ("batch", "downmix"):
@@ -120,6 +124,13 @@ class Engine:
         self.inline = worker == "callback"
         self.hop = b.graph_block("step")  # model samples per step call
         self.latency_model = b.latency_samples  # model samples (algorithmic)
+        self.queries = QueryReader(
+            b,
+            encoder=(lambda: default_encoder(b, torch_free=True)) if encoder is None else encoder,
+            snap=snap,
+        )
+        if texts:
+            self.queries.embed(list(texts))  # before the runners (see `texts`)
         factory = runner_factory or (lambda bun, n: default_runner(bun, n, providers, threads))
         rows = channels if channel_mode == "batch" else 1  # batch rows through the model
         self.model = ModelPath(b, rows, crossfade_hops, factory)
@@ -146,11 +157,6 @@ class Engine:
             self.inline,
             int(safety_frames),
             self._apply_controls,
-        )
-        self.queries = QueryReader(
-            b,
-            encoder=(lambda: default_encoder(b, torch_free=True)) if encoder is None else encoder,
-            snap=snap,
         )
         self._encoder = QueryEncoder(self.queries, self.set_request, self._set_error)
         self._router: Any = None  # `livesep.speech_route.SpeechRouter`, made on first use

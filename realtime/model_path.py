@@ -28,7 +28,7 @@ def condition_slots(request: Request) -> int:
     """Condition rows one hop runs for `request`: 1 for one sound, else `MAX_SOUNDS`
     (padded), so the step graph sees two batch shapes only and a plain query costs what
     it always did."""
-    return 1 if len(request.sounds) == 1 else MAX_SOUNDS
+    return 1 if len(request.active) == 1 else MAX_SOUNDS
 
 
 @dataclass(frozen=True)

@@ -289,7 +289,7 @@ def bundle_separator(
 
     def separate(mixture: np.ndarray, query: str) -> np.ndarray:
         request = reader.read(query)
-        k = len(request.sounds)
+        k = len(request.active)
         if k not in runners:
             runners[k] = StepRunner(bundle, threads=threads, batch=k)
         runner = runners[k]
@@ -327,8 +327,8 @@ def with_speech_expert(separate: Separator, sample_rate: int) -> Separator:
             return separate(mixture, query)
         estimate = expert.enhance(mixture, sample_rate)  # [T], aligned
         keeps = [keep for _, keep in parse_request(query)]
-        if any(keeps):  # as a Request: signed sum of the sounds' (identical) estimates
-            return (2 * sum(keeps) - len(keeps)) * estimate
+        if any(keeps):  # as a Request: the kept sounds' (identical) estimates
+            return sum(keeps) * estimate
         return mixture - len(keeps) * estimate
 
     return routed

@@ -91,3 +91,22 @@ def test_unknown_and_non_ascii_queries_warn_with_the_real_encoder(separator: Sep
         assert "does not know" in warning and text in warning
     for text in ("a man speaking", "steady rainfall", "just the rain"):
         assert separator.read(text).warnings() == []
+
+
+def test_keep_and_remove_point_the_right_way_on_the_shipped_model(separator, example) -> None:
+    """The direction of "X, not Y" and "everything but Y" on the shipped model: never the
+    removed sound, and a removed sound beside a kept one costs the kept one nothing
+    (benchmarks/RESULTS.md, "Keep and remove: which combination")."""
+    mix, speech, drums, rate = example
+    queries = [
+        "a man speaking",
+        "a man speaking, not the drums",
+        "everything but the drums",
+        "remove the drums",
+    ]
+    outputs = separator.separate_array(mix, rate, queries)
+    to_speech = [float(sdr(y, speech)) for y in outputs]
+    to_drums = [float(sdr(y, drums)) for y in outputs]
+    for query, s, d in zip(queries, to_speech, to_drums, strict=True):
+        assert s > d + 3.0, (query, s, d)  # the speech, never the drums
+    assert abs(to_speech[1] - to_speech[0]) <= 1.0  # within 1 dB of the plain query

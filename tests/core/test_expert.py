@@ -101,11 +101,13 @@ def test_speech_route_takes_text_a_read_sound_or_a_request(router):
     assert speech_route("voice") is True
     assert speech_route(SimpleNamespace(text="a man speaking")) is False
     assert speech_route(SimpleNamespace(text="the speech")) is True
-    voices = SimpleNamespace(sounds=[SimpleNamespace(text="the voices")])
+    voices = SimpleNamespace(active=[SimpleNamespace(text="the voices")])
     assert router.route(voices) == "expert"
-    mixed = SimpleNamespace(sounds=[SimpleNamespace(text="voice"), SimpleNamespace(text="music")])
-    assert router.route(mixed) == "model"  # the expert cannot remove the music alone
-    assert router.route("voice, not music") == "model"
+    mixed = SimpleNamespace(active=[SimpleNamespace(text="voice"), SimpleNamespace(text="music")])
+    assert router.route(mixed) == "model"  # the expert cannot keep the music
+    assert router.route("voice and the music") == "model"
+    assert router.route("voice, not music") == "expert"  # the voice's estimate stands alone
+    assert router.route("remove the voice and the music") == "model"
 
 
 # ------------------------------------------------------------------ alignment, length

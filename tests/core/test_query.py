@@ -211,15 +211,22 @@ def test_request_signs_mixture_and_padding(tmp_path) -> None:
     assert plain.weights.tolist() == [1.0] and plain.mixture == 0.0
     removed = reader.read("everything but the dog barking")
     assert removed.weights.tolist() == [-1.0] and removed.mixture == 1.0
-    both = reader.read("speech, not dog barking")
-    assert both.weights.tolist() == [1.0, -1.0] and both.mixture == 0.0
-    assert both.describe() == "keep: speech; remove: dog barking"
-    conditions, weights = both.padded(MAX_SOUNDS)  # [4, D], [4]
-    assert conditions.shape == (MAX_SOUNDS, DIM) and weights.tolist() == [1, -1, 0, 0]
+    both = reader.read("speech, not dog barking")  # the kept estimate stands alone
+    assert [s.text for s in both.sounds] == ["speech", "dog barking"]  # both read
+    assert [s.text for s in both.active] == ["speech"]
+    assert both.weights.tolist() == [1.0] and both.mixture == 0.0
+    assert both.describe() == "keep: speech; leave out: dog barking"
+    two = reader.read("speech and the dog barking, not silence")
+    assert two.weights.tolist() == [1.0, 1.0] and two.mixture == 0.0
+    conditions, weights = two.padded(MAX_SOUNDS)  # [4, D], [4]
+    assert conditions.shape == (MAX_SOUNDS, DIM) and weights.tolist() == [1, 1, 0, 0]
     np.testing.assert_array_equal(conditions[3], conditions[1])  # padded with the last
+    removals = reader.read("remove speech and the dog barking")
+    assert removals.weights.tolist() == [-1.0, -1.0] and removals.mixture == 1.0
+    assert removals.describe() == "remove: speech, the dog barking"
     parts = reader.read_parts(["speech"], ["dog barking"])
     np.testing.assert_array_equal(parts.conditions, both.conditions)
-    assert isinstance(parts, Request) and parts.weights.tolist() == [1.0, -1.0]
+    assert isinstance(parts, Request) and parts.weights.tolist() == [1.0]
     with pytest.raises(QueryError, match="no sound"):
         reader.read_parts([], [])
 
@@ -261,7 +268,7 @@ def test_offline_and_live_hosts_read_through_the_seam(tmp_path) -> None:
     b = make_delay_bundle(tmp_path, embeddings=cached, query_bank=BANK, snap_temperature=0.01)
     encoder = _FixedEncoder(_unit(0.9, 0.3))
     sep = Separator(b.path, encoder=encoder)
-    rows = sep.read("speech, not a squeezebox").conditions  # cached, then encoded
+    rows = sep.read("speech and a squeezebox").conditions  # cached, then encoded
     np.testing.assert_allclose(rows[0], BANK["a trumpet"], atol=1e-4)
     np.testing.assert_allclose(rows[1], BANK["an accordion"], atol=1e-4)
     assert Separator(b.path, encoder=encoder, snap=False).read("speech").sounds[0].familiarity
@@ -289,3 +296,25 @@ def test_separate_prints_readings_and_warnings_before_the_work(tmp_path, capsys)
     assert err.index("warning:") < err.index("s of audio")  # before the progress bar
     assert main([*argv, "-q", "speech", "--quiet", "--overwrite"]) == 0
     assert "reads as" not in capsys.readouterr().err
+
+
+def test_the_reader_builds_its_encoder_only_for_new_texts_and_releases_it(tmp_path) -> None:
+    b = make_delay_bundle(tmp_path, embeddings={"drums": _unit(0, 1).tolist()})
+    built: list[_FixedEncoder] = []
+
+    def factory() -> _FixedEncoder:
+        built.append(_FixedEncoder(_unit(1)))
+        return built[-1]
+
+    sep = Separator(b.path, encoder=factory, expert=True)
+    sep.read("drums")
+    assert sep.route("drums") == "model" and not built  # cached: no encoder, routed too
+    sep.read("a squeezebox, not drums")
+    assert len(built) == 1 and built[0].calls == [["a squeezebox"]]
+    assert sep.queries._encoder is None  # released after encoding
+    sep.read("a squeezebox")
+    assert len(built) == 1  # cached now
+    given = _FixedEncoder(_unit(1))
+    reader = QueryReader(b, encoder=given)
+    reader.read("a kazoo")
+    assert reader.encoder is given  # a given encoder is kept

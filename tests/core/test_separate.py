@@ -85,25 +85,26 @@ def test_a_removal_phrase_removes_that_query_only(bundles):
 
 @pytest.mark.parametrize("kind", ["chunk", "step", "offline"])
 def test_keep_and_remove_in_one_pass(bundles, kind):
-    """The output is the kept estimates minus the removed ones (the mixture when nothing
-    is kept): the tiny model's estimate is gain * x, so the signs show exactly."""
+    """The output is the sum of the kept estimates, else the mixture minus the removed
+    ones: the tiny model's estimate is gain * x, so the signs show exactly."""
     x = _noise(2, 3000)
     sep = Separator(bundles[kind], encoder=StandInEncoder())
     queries = [
-        "speech, not dog barking",  # 1 - 0.25
-        "keep the drums, speech, remove dog barking",  # new text: e0, gain 1; 1 + 1 - 0.25
+        "speech, not dog barking",  # 1: the kept estimate stands alone
+        "keep the drums, speech, remove dog barking",  # new text: e0, gain 1; 1 + 1
         "everything but dog barking",  # 1 - 0.25 (the mixture minus the dog)
         "no speech",  # 1 - 1
+        "remove speech, dog barking",  # 1 - 1 - 0.25
         "speech",
     ]
     outputs = sep.separate_array(x, 16000, queries)
-    for y, gain in zip(outputs, [0.75, 1.75, 0.75, 0.0, 1.0], strict=True):
+    for y, gain in zip(outputs, [1.0, 2.0, 0.75, 0.0, -0.25, 1.0], strict=True):
         np.testing.assert_allclose(y, gain * x, atol=1e-6)
-    if kind == "chunk":  # one batch: (2 + 3 + 1 + 1 + 1) sounds x 2 channels
+    if kind == "chunk":  # one batch: (1 + 2 + 1 + 1 + 2 + 1) active sounds x 2 channels
         assert sep._runners.keys() == {16}
     request = sep.queries.read_parts(["speech"], ["dog barking"])  # --keep / --remove
     (y,) = sep.separate_array(x, 16000, request)
-    np.testing.assert_allclose(y, 0.75 * x, atol=1e-6)
+    np.testing.assert_allclose(y, x, atol=1e-6)
 
 
 def test_mono_array_shape_kept(bundles):

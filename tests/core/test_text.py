@@ -230,3 +230,31 @@ def test_minilm_agrees_with_the_float_reference(minilm: TextEncoder) -> None:
     reference = get_encoder("minilm-torch").embed(texts)
     cosine = np.sum(minilm.embed(texts) * reference, axis=1)
     assert float(cosine.min()) > 0.998  # measured 0.9989 at worst over 2999 captions
+
+
+def test_minilm_loads_int8_and_gathers_rows_first_with_the_same_vectors(
+    minilm: TextEncoder,
+) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    graph = minilm_onnx.packaged_model()
+    assert minilm_onnx.gather_rows_first(onnx.load(str(graph)))  # it has a table lookup
+    plain = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    texts = ["a dog barking", "keep the guitar and the drums", "犬の鳴き声"]
+    tokens = minilm.tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
+    ids = np.array([t.ids for t in tokens], np.int64)  # [N, L]
+    mask = np.array([t.attention_mask for t in tokens], np.int64)  # [N, L]
+    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    (reference,) = plain.run(["last_hidden_state"], feeds)  # [N, L, 384]
+    (ours,) = minilm.session.run(["last_hidden_state"], feeds)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(ours, reference, atol=1e-5)
+    minilm_onnx.MiniLMOnnxEncoder().close()  # releases without error
+
+
+def test_speech_anchor_file_is_the_packaged_encoders(minilm: TextEncoder) -> None:
+    from livesep.speech_route import ANCHOR_FILE, GENERAL, OTHER, SPEAKER
+
+    with np.load(ANCHOR_FILE) as data:
+        assert [str(t) for t in data["texts"]] == list(GENERAL + SPEAKER + OTHER)
+        np.testing.assert_allclose(data["vectors"], minilm.embed(list(data["texts"])), atol=1e-5)

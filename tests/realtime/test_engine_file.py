@@ -116,10 +116,11 @@ def test_a_removal_phrase_removes_without_changing_the_mode(bundle):
 @pytest.mark.parametrize(
     ("query", "gain"),
     [
-        ("speech, not dog barking", 0.75),  # 1 * x - 0.25 * x
+        ("speech, not dog barking", 1.0),  # the kept estimate stands alone
         ("everything but the dog barking", 0.75),  # x - 0.25 * x
         ("speech and the dog barking", 1.25),
-        ("keep the speech, remove the silence and the dog barking", 0.75),
+        ("keep the speech, remove the silence and the dog barking", 1.0),
+        ("remove the speech and the dog barking", -0.25),  # x - x - 0.25 * x
         ("no dog", 0.75),
     ],
 )
@@ -154,7 +155,7 @@ def test_compound_query_switch_crossfades_between_batch_shapes(bundle):
     engine = Engine(bundle, crossfade_hops=hops, query="speech")  # 1 condition slot
     x = np.full((48 * 256, 1), 0.5, np.float32)
     first = engine.process(x[: 16 * 256])
-    engine.set_query("speech, not dog barking")  # 4 slots (2 padded): 0.75
+    engine.set_query("remove dog barking, silence")  # 4 slots (2 padded): 0.75
     second = engine.process(x[16 * 256 : 32 * 256])
     engine.set_query("everything but dog barking")  # back to 1 slot: mixture - 0.25
     third = engine.process(x[32 * 256 :])
@@ -279,3 +280,27 @@ def test_fallback_dry_and_silence_still_available(bundle):
             engine._callback(x[start : start + 256], out, 256, None, None)
         lat = engine.latency_frames
         np.testing.assert_allclose(out[:, 0], level * x[7936 - lat : 8192 - lat, 0], atol=1e-6)
+
+
+def test_the_first_querys_texts_are_encoded_before_the_model_loads(bundle):
+    """A new first query's text encoder is built and released before the runners exist,
+    so its memory is back before the model takes its own (`Engine(texts=...)`)."""
+    from livesep.runner import StepRunner
+
+    events = []
+
+    class Encoder:
+        name, dim = "minilm", bundle.encoder_dim
+
+        def embed(self, texts):
+            events.append("encode")
+            return np.eye(1, self.dim, dtype=np.float32).repeat(len(texts), axis=0)
+
+    def runner(b, batch):
+        events.append("runner")
+        return StepRunner(b, batch=batch)
+
+    engine = Engine(bundle, encoder=lambda: Encoder(), runner_factory=runner, texts=["a kazoo"])
+    assert events[0] == "encode" and "runner" in events
+    assert engine.queries._encoder is None  # released
+    assert not engine.queries.needs_encoder("a kazoo")  # cached for the query itself
