@@ -487,7 +487,7 @@ def learn(
         interferers: what to mix them with.
         start: float32 [D], the starting vector (also the regulariser's centre).
         settings: the knobs.
-        progress: called after each step with (step, loss dB, best held-out SDRi dB).
+        progress: called after each step with (step, training SNR dB, best held-out SDRi dB).
 
     Returns:
         The best vector seen (the start included), its held-out SDRi and the start's.
@@ -520,8 +520,8 @@ def learn(
             mix, tgt = mixtures(train_crops, interferers, rng, settings.batch, n, settings.snr_db)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
                 est = model(torch.from_numpy(mix), vector[None].expand(len(mix), -1))  # [B, n]
-            loss = _neg_snr(est.float(), torch.from_numpy(tgt))
-            loss = loss + settings.reg * (vector - e0).pow(2).sum()
+            neg_snr = _neg_snr(est.float(), torch.from_numpy(tgt))
+            loss = neg_snr + settings.reg * (vector - e0).pow(2).sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -532,7 +532,7 @@ def learn(
                 if score > best_score:
                     best, best_score = candidate, score
             if progress is not None:
-                progress(step, -float(loss), best_score)
+                progress(step, -float(neg_snr.detach()), best_score)
     except KeyboardInterrupt:
         interrupted = True
     if not all(math.isfinite(v) for v in best):
