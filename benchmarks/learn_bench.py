@@ -38,7 +38,6 @@ import numpy as np
 import torch
 
 from livesep.bundle import default_bundle_path, load_bundle
-from livesep.metrics import sdri
 from livesep.query import QueryReader
 from livesep.training import learn as lr
 from livesep.training.manifest import audio_path, read_manifest
@@ -203,11 +202,13 @@ def run_sounds(args: argparse.Namespace) -> dict:
             recordings = []
             if source in ("corpus", "both"):
                 recordings = lr.corpus_interferers(args.corpus, RATE, exclude=[cls])
-            interferers = lr.Interferers(recordings, RATE, synthetic=0.3 if source == "both" else 0.0)
+            share = 0.3 if source == "both" else 0.0  # synthetic noises among the interferers
+            interferers = lr.Interferers(recordings, RATE, synthetic=share)
             if source == "synthetic":
                 interferers = lr.Interferers([], RATE)
             examples = lr.cap_total(lr.load_examples(learn, RATE, "example", 1.0), RATE, LEARN_S)
-            result = lr.learn(model, examples, interferers, start, lr.LearnSettings(seed=0, steps=args.steps))
+            settings = lr.LearnSettings(seed=0, steps=args.steps)
+            result = lr.learn(model, examples, interferers, start, settings)
             row["learned"][source] = {
                 "test_sdri": score(model, result.vector, mix, tgt),
                 "held_out_sdri": result.sdri_db,
@@ -279,13 +280,15 @@ def run_voices(args: argparse.Namespace) -> dict:
                 )
             examples = lr.load_examples(learn_paths, RATE, "example", 1.0)
             interferers = lr.Interferers(recordings, RATE, synthetic=0.0 if recordings else 1.0)
-            result = lr.learn(model, examples, interferers, start, lr.LearnSettings(seed=0, steps=args.steps))
+            settings = lr.LearnSettings(seed=0, steps=args.steps)
+            result = lr.learn(model, examples, interferers, start, settings)
             for label, case in rows.items():
                 c = row["cases"].setdefault(label, {"interferer": case["interferer"]})
                 c[f"learned_{source}"] = score(model, result.vector, case["mix"], case["tgt"])
                 c[f"seconds_{source}"] = result.seconds
                 for t in texts:
-                    c[t] = score(model, reader.read(t).sounds[0].embedding, case["mix"], case["tgt"])
+                    vector = reader.read(t).sounds[0].embedding
+                    c[t] = score(model, vector, case["mix"], case["tgt"])
             print(target, source, json.dumps(row["cases"]), file=sys.stderr)
         out["voices"][target] = row
     out["load_after"] = os.getloadavg()
@@ -324,9 +327,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["sounds", "voices", "hop"])
     parser.add_argument("--corpus", type=Path, default=Path("/work/corpus_v2"))
-    parser.add_argument(
-        "--classes", nargs="+", default=["banjo", "tabla", "goat", *RENDERED]
-    )
+    parser.add_argument("--classes", nargs="+", default=["banjo", "tabla", "goat", *RENDERED])
     parser.add_argument(
         "--speakers",
         nargs="+",

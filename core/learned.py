@@ -132,9 +132,8 @@ class QueryStore:
         """Names of the stored queries, sorted."""
         if not self.root.is_dir():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir() if _NAME.match(p.name) and (p / QUERY_FILE).is_file()
-        )
+        folders = (p for p in self.root.iterdir() if _NAME.match(p.name))
+        return sorted(p.name for p in folders if (p / QUERY_FILE).is_file())
 
     def load(self, name: str) -> LearnedQuery:
         """The stored query `name`.

@@ -498,9 +498,7 @@ class QueryReader:
             raise QueryError(f"@{name}: learned queries need a bundle (not --checkpoint)")
         query.check_bundle(self.bundle.digest)
         if query.vector.shape != (self.dim,):
-            raise QueryError(
-                f"@{name} has {query.vector.size} values, the model takes {self.dim}"
-            )
+            raise QueryError(f"@{name} has {query.vector.size} values, the model takes {self.dim}")
         return Sound("@" + name, keep, query.vector.copy())
 
     def _sound(self, text: str, keep: bool, learned: str | None = None) -> Sound:

@@ -22,9 +22,8 @@ from PyQt6.QtWidgets import (
 
 from livesep.errors import LivesepError
 from livesep.gui.presets import Presets, QueryHistory
-from livesep.learned import QueryStore
 from livesep.gui.settings import MAX_GAIN_DB, MIN_GAIN_DB, MODES
-
+from livesep.learned import QueryStore
 
 LEARNED_PROMPT = "learned…"  # the picker's first row: no query picked
 

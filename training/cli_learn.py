@@ -21,7 +21,9 @@ from livesep.errors import LivesepError
 from livesep.learned import LearnedQuery, QueryStore, check_name
 
 HELP = "teach the model a sound from a few examples (query by example: -q @NAME)"
-TORCH_HINT = "`livesep learn` fits with torch: install the train extra (pip install 'livesep[train]')"
+TORCH_HINT = (
+    "`livesep learn` fits with torch: install the train extra (pip install 'livesep[train]')"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--bundle", help="the bundle to fit for (default: the default bundle)")
     parser.add_argument(
-        "--checkpoint", help="the torch checkpoint the bundle came from (default: rebuilt "
-        "from the bundle's own graphs)"
+        "--checkpoint",
+        help="the torch checkpoint the bundle came from (default: rebuilt "
+        "from the bundle's own graphs)",
     )
     parser.add_argument(
         "--like",
@@ -124,9 +127,7 @@ def _refit(store: QueryStore, names: list[str], args: argparse.Namespace) -> int
             raise LivesepError(f"@{name} has no stored examples to refit from")
         settings = dict(old.settings)
         settings.pop("interferers", None)
-        query = _fit(
-            bundle, name, list(old.examples), list(old.negatives), args, settings=settings
-        )
+        query = _fit(bundle, name, list(old.examples), list(old.negatives), args, settings=settings)
         query = LearnedQuery(
             **{**query.__dict__, "examples": old.examples, "negatives": old.negatives}
         )

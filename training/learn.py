@@ -141,7 +141,7 @@ def _from_graphs(bundle: Bundle) -> StreamingResUNet:
     for i, block in enumerate(blocks):
         p = prefix[id(block)]
         weight, bias = arrays[folded[2 * i]], arrays[folded[2 * i + 1]]
-        bn = block.act2.bn  # type: ignore[union-attr]
+        bn: torch.nn.BatchNorm2d = block.act2.bn  # type: ignore[union-attr,assignment]
         named[f"{p}.conv1.conv.weight"] = weight
         named[f"{p}.act2.bn.weight"] = np.ones_like(bias)
         named[f"{p}.act2.bn.bias"] = bias
@@ -328,7 +328,9 @@ def synthetic_noise(rng: np.random.Generator, n: int, rate: int) -> np.ndarray:
         x = np.fft.irfft(spec / f ** (kind / 2), n)
     elif kind == 3:  # mains hum with harmonics
         f0 = float(rng.choice([50.0, 60.0]))
-        x = sum(np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3)) / h for h in range(1, 8))
+        x = np.zeros(n)
+        for h in range(1, 8):
+            x += np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3)) / h
     elif kind == 4:  # sweep
         f0, f1 = rng.uniform(100, 2000), rng.uniform(100, min(6000, rate / 2.5))
         x = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * max(t[-1], 1e-3))))

@@ -132,4 +132,5 @@ def test_separator_and_engine_use_learned_queries(store, bundle) -> None:
     out = engine.process(np.tile(audio[:, None], (3, 1)))[:, 0]  # [T]
     lat = engine.latency_frames
     tail = slice(len(out) - 2000, len(out))
-    np.testing.assert_allclose(out[tail], 0.25 * np.tile(audio, 3)[tail.start - lat : -lat], atol=1e-5)
+    expected = 0.25 * np.tile(audio, 3)[tail.start - lat : -lat]
+    np.testing.assert_allclose(out[tail], expected, atol=1e-5)

@@ -111,8 +111,15 @@ def test_cli_store_round_trip(tiny_bundle: Path, store: QueryStore, tmp_path: Pa
 
 
 def test_refit_for_another_bundle(tiny_bundle: Path, store: QueryStore, tmp_path: Path) -> None:
-    old = LearnedQuery("old", np.zeros(384, np.float32), "0" * 64, "gone", None, None,
-                       {"steps": 2, "batch": 2, "segment_s": 0.5, "bf16": False})
+    old = LearnedQuery(
+        "old",
+        np.zeros(384, np.float32),
+        "0" * 64,
+        "gone",
+        None,
+        None,
+        {"steps": 2, "batch": 2, "segment_s": 0.5, "bf16": False},
+    )
     store.save(old, examples=_examples(tmp_path))
     digest = load_bundle(tiny_bundle).digest
     with pytest.raises(QueryError, match="another bundle"):
