@@ -208,8 +208,16 @@ def run_sounds(args: argparse.Namespace) -> dict:
                 interferers = lr.Interferers([], RATE)
             examples = lr.cap_total(lr.load_examples(learn, RATE, "example", 1.0), RATE, LEARN_S)
             settings = lr.LearnSettings(seed=0, steps=args.steps)
-            result = lr.learn(model, examples, interferers, start, settings)
+            began = time.perf_counter()
+            first, label = start, "mean"
+            if args.init == "search":
+                first, label = lr.search_start(model, bundle, examples, interferers)
+            searched = time.perf_counter() - began
+            result = lr.learn(model, examples, interferers, first, settings)
             row["learned"][source] = {
+                "init": label,
+                "search_s": searched,
+                "init_test_sdri": score(model, first, mix, tgt),
                 "test_sdri": score(model, result.vector, mix, tgt),
                 "held_out_sdri": result.sdri_db,
                 "seconds": result.seconds,
@@ -281,7 +289,10 @@ def run_voices(args: argparse.Namespace) -> dict:
             examples = lr.load_examples(learn_paths, RATE, "example", 1.0)
             interferers = lr.Interferers(recordings, RATE, synthetic=0.0 if recordings else 1.0)
             settings = lr.LearnSettings(seed=0, steps=args.steps)
-            result = lr.learn(model, examples, interferers, start, settings)
+            first = start
+            if args.init == "search":
+                first, row[f"init_{source}"] = lr.search_start(model, bundle, examples, interferers)
+            result = lr.learn(model, examples, interferers, first, settings)
             for label, case in rows.items():
                 c = row["cases"].setdefault(label, {"interferer": case["interferer"]})
                 c[f"learned_{source}"] = score(model, result.vector, case["mix"], case["tgt"])
@@ -341,6 +352,7 @@ def main() -> None:
     )
     parser.add_argument("--hops", type=int, default=3000)
     parser.add_argument("--steps", type=int, default=120, help="learn steps")
+    parser.add_argument("--init", choices=["mean", "search"], default="search")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)

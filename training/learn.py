@@ -58,6 +58,8 @@ HOLDOUT = 0.25  # fraction of the examples held out (in whole files when there a
 PARITY_ATOL = 2e-3  # torch vs ONNX: largest difference allowed on a probe (full scale 1)
 SNR_MAX_DB = 30.0  # the training loss's cap (configs/default.yaml: loss.snr_max_db)
 EPS = 1e-8
+SEARCH_CANDIDATES = 32  # training captions tried as starting points (`search_start`)
+SEARCH_MIXTURES = 4  # 1 s mixtures each candidate is scored on
 
 
 @dataclass
@@ -70,7 +72,7 @@ class LearnSettings:
     lr: float = 0.03  # Adam learning rate on the vector
     reg: float = 1e-3  # weight of |e - e0|^2 (keeps the vector near the start)
     snr_db: tuple[float, float] = (-5.0, 5.0)  # target-to-interferer ratio range, dB
-    init: str = "mean"  # "mean" of the query bank | "zero" | "text:<description>"
+    init: str = "search"  # "search:<caption>" | "mean" | "zero" | "text:<description>"
     interferers: str = "synthetic"  # what the examples were mixed with (a description)
     corpus: str | None = None  # the corpus whose clips were interferers, if any
     val_items: int = 8  # held-out mixtures scored per check
@@ -440,6 +442,57 @@ def start_vector(bundle: Bundle, like: str | None = None) -> tuple[np.ndarray, s
     if bank is None:
         return np.zeros(bundle.encoder_dim, np.float32), "zero"
     return np.asarray(bank, np.float32).mean(axis=0), "mean"
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int, iters: int = 10) -> np.ndarray:
+    """[k] row indices of `x` [N, D] (unit rows): the member nearest each of k cosine
+    k-means centroids, distinct."""
+    rng = np.random.default_rng(seed)
+    centres = x[rng.choice(len(x), size=min(k, len(x)), replace=False)]  # [k, D]
+    for _ in range(iters):
+        label = np.argmax(x @ centres.T, axis=1)  # [N]
+        for j in range(len(centres)):
+            members = x[label == j]
+            if len(members):
+                c = members.mean(axis=0)
+                centres[j] = c / max(float(np.linalg.norm(c)), EPS)
+    return np.unique(np.argmax(x @ centres.T, axis=0))  # [<= k]
+
+
+def search_start(
+    model: StreamingResUNet,
+    bundle: Bundle,
+    examples: list[Example],
+    interferers: Interferers,
+    candidates: int = SEARCH_CANDIDATES,
+    seed: int = 0,
+) -> tuple[np.ndarray, str]:
+    """The best starting vector among the bank's mean and `candidates` training captions
+    spread over the bank (k-means), scored by SNR on mixtures of the training part of the
+    examples (never the held-out part). Without a bank: zero.
+
+    Returns:
+        (float32 [D], "search:<caption>" or "search:mean").
+    """
+    bank = bundle.query_bank
+    if bank is None:
+        return np.zeros(bundle.encoder_dim, np.float32), "zero"
+    bank = np.asarray(bank, np.float32)  # [N, D]
+    rate = model.config.sample_rate
+    rows = _kmeans(bank, candidates, seed)
+    vectors = np.concatenate([bank.mean(axis=0, keepdims=True), bank[rows]])  # [K+1, D]
+    labels = ["mean"] + [bundle.query_bank_texts[i] for i in rows]
+    train, _ = split_examples(examples, rate)
+    rng = np.random.default_rng(seed + 2)
+    mix, tgt = mixtures(_Crops(train, rate), interferers, rng, SEARCH_MIXTURES, rate, (-5.0, 5.0))
+    scores = []
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        for v in vectors:
+            emb = torch.from_numpy(v)[None].expand(len(mix), -1)  # [M, D]
+            est = model(torch.from_numpy(mix), emb).float()  # [M, T]
+            scores.append(-float(_neg_snr(est, torch.from_numpy(tgt))))
+    best = int(np.argmax(scores))
+    return vectors[best].copy(), f"search:{labels[best]}"
 
 
 def settings_from_dict(d: dict[str, Any]) -> LearnSettings:
