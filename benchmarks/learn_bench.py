@@ -271,7 +271,7 @@ def run_voices(args: argparse.Namespace) -> dict:
             mix, tgt = test_mixtures(test_audio, other_audio, seed=11)
             rows[label] = {"interferer": f"{other[0]}/{other[1]}", "mix": mix, "tgt": tgt}
         start, _ = lr.start_vector(bundle)
-        row: dict = {"learn_s": total, "learn_files": len(learn_paths), "cases": {}}
+        row: dict = {"learn_s": min(total, LEARN_S), "learn_files": len(learn_paths), "cases": {}}
         texts = ["speech", "a woman speaking" if cls == "female speech" else "a man speaking"]
         for source in args.interferers:
             recordings = []
@@ -286,7 +286,9 @@ def run_voices(args: argparse.Namespace) -> dict:
                 recordings += lr.corpus_interferers(
                     args.corpus, RATE, exclude=["female speech", "male speech"]
                 )
-            examples = lr.load_examples(learn_paths, RATE, "example", 1.0)
+            examples = lr.cap_total(
+                lr.load_examples(learn_paths, RATE, "example", 1.0), RATE, LEARN_S
+            )
             interferers = lr.Interferers(recordings, RATE, synthetic=0.0 if recordings else 1.0)
             settings = lr.LearnSettings(seed=0, steps=args.steps)
             first = start

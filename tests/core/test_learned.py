@@ -134,3 +134,32 @@ def test_separator_and_engine_use_learned_queries(store, bundle) -> None:
     tail = slice(len(out) - 2000, len(out))
     expected = 0.25 * np.tile(audio, 3)[tail.start - lat : -lat]
     np.testing.assert_allclose(out[tail], expected, atol=1e-5)
+
+
+def test_learned_queries_need_no_torch_and_learn_says_what_is_missing(
+    store, bundle, tmp_path
+) -> None:
+    from helpers.no_torch import run_without_torch
+
+    _learned(store, bundle)
+    audio = (0.1 * np.random.default_rng(2).standard_normal(4000)).astype(np.float32)
+    src, out = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(src, audio, 16000, subtype="FLOAT")
+    code = (
+        "import os, sys\n"
+        f"os.environ['LIVESEP_QUERIES_DIR'] = {str(store.root)!r}\n"
+        "from livesep import cli\n"
+        f"b = ['--bundle', {str(bundle.path)!r}]\n"
+        f"assert cli.main(['separate', {str(src)!r}, '-q', '@half', *b, '-o', {str(out)!r},"
+        " '--quiet']) == 0\n"
+        "assert cli.main(['learn', '--list', *b]) == 0\n"
+        f"rc = cli.main(['learn', 'x', {str(src)!r}, *b])\n"
+        "print('RC', rc)\n"
+    )
+    proc, loaded = run_without_torch(code, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "torch" not in loaded
+    assert "RC 1" in proc.stdout and "\nhalf " in proc.stdout  # --list, then the refusal
+    assert "install the train extra" in proc.stderr
+    got, _ = sf.read(out, dtype="float32")
+    np.testing.assert_allclose(got, 0.25 * audio, atol=1e-6)
