@@ -54,8 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--like",
         metavar="TEXT",
-        help="start from this text query's conditioning (default: the best of the bundle's "
-        "mean and 32 of its training captions, scored on the examples)",
+        help="start from this text query's conditioning (default: the mean of the bundle's "
+        "training captions)",
     )
     parser.add_argument("--steps", type=int, default=120, help="optimiser steps")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the mixtures")
@@ -167,10 +167,7 @@ def _fit(
     like = args.like if args.like is not None else _like_from(knobs.init)
     model = lr.model_for_bundle(bundle, args.checkpoint)
     interferers = lr.Interferers(recordings, rate)
-    if like:
-        start, knobs.init = lr.start_vector(bundle, like)
-    else:
-        start, knobs.init = lr.search_start(model, bundle, examples, interferers, seed=knobs.seed)
+    start, knobs.init = lr.start_vector(bundle, like)
     result = _run_fit(lr, model, examples, interferers, start, knobs, args)
     if result.interrupted:
         print(f"interrupted at step {result.steps}: keeping the best so far", file=sys.stderr)

@@ -72,7 +72,7 @@ class LearnSettings:
     lr: float = 0.03  # Adam learning rate on the vector
     reg: float = 1e-3  # weight of |e - e0|^2 (keeps the vector near the start)
     snr_db: tuple[float, float] = (-5.0, 5.0)  # target-to-interferer ratio range, dB
-    init: str = "search"  # "search:<caption>" | "mean" | "zero" | "text:<description>"
+    init: str = "mean"  # "mean" of the query bank | "zero" | "text:<description>"
     interferers: str = "synthetic"  # what the examples were mixed with (a description)
     corpus: str | None = None  # the corpus whose clips were interferers, if any
     val_items: int = 8  # held-out mixtures scored per check
@@ -470,6 +470,9 @@ def search_start(
     """The best starting vector among the bank's mean and `candidates` training captions
     spread over the bank (k-means), scored by SNR on mixtures of the training part of the
     examples (never the held-out part). Without a bank: zero.
+
+    Not the default: measured against the mean start (benchmarks/RESULTS.md, "Query by
+    example"), it did no better on banjo and far worse on tabla; kept for the benchmark.
 
     Returns:
         (float32 [D], "search:<caption>" or "search:mean").
