@@ -153,3 +153,19 @@ def test_bad_input_is_a_one_line_error(
     assert store.names() == []
     with pytest.raises(AudioError):
         lr.load_examples([silent], RATE, min_active_s=1.0)
+
+
+def test_ctrl_c_keeps_the_best_so_far(tiny_bundle: Path, tmp_path: Path) -> None:
+    bundle = load_bundle(tiny_bundle)
+    model = lr.model_for_bundle(bundle)
+    examples = lr.load_examples(_examples(tmp_path), RATE, min_active_s=lr.MIN_ACTIVE_S)
+    settings = lr.LearnSettings(steps=50, batch=2, segment_s=0.5, val_every=2, bf16=False)
+
+    def interrupt_at_5(step: int, snr: float, best: float) -> None:
+        if step == 5:
+            raise KeyboardInterrupt
+
+    start = np.zeros(384, np.float32)
+    result = lr.learn(model, examples, lr.Interferers([], RATE), start, settings, interrupt_at_5)
+    assert result.interrupted and result.steps == 5
+    assert result.sdri_db == max(score for _, score in result.history)
