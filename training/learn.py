@@ -21,7 +21,6 @@ run it exactly like a text query: no change to the graphs, nothing more per hop.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,7 @@ from onnx import numpy_helper
 
 from livesep.audio import read_audio, resample
 from livesep.bundle import Bundle
-from livesep.errors import AudioError, CheckpointError, LivesepError
+from livesep.errors import AudioError, CheckpointError
 from livesep.metrics import sdri
 from livesep.model.streaming import StreamingResUNet
 
@@ -401,7 +400,7 @@ def corpus_interferers(
     """`per_class` clips of each class of a corpus (train split first), at `rate`.
 
     Raises:
-        LivesepError: the corpus manifest cannot be read.
+        CorpusError: the corpus manifest cannot be read.
     """
     from livesep.training.manifest import audio_path, read_manifest
 
@@ -529,6 +528,26 @@ def held_out_sdri(
     return float(np.mean(sdri(est, tgt, mix)))
 
 
+def _train_step(
+    model: StreamingResUNet,
+    vector: torch.Tensor,
+    e0: torch.Tensor,
+    optimiser: torch.optim.Optimizer,
+    batch: tuple[np.ndarray, np.ndarray],
+    settings: LearnSettings,
+) -> float:
+    """One Adam step on `vector` [D]; returns the batch's training SNR (dB)."""
+    mix, tgt = (torch.from_numpy(a) for a in batch)  # [B, n] each
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
+        est = model(mix, vector[None].expand(len(mix), -1))  # [B, n]
+    neg_snr = _neg_snr(est.float(), tgt)
+    loss = neg_snr + settings.reg * (vector - e0).pow(2).sum()
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    return -float(neg_snr.detach())
+
+
 def learn(
     model: StreamingResUNet,
     examples: list[Example],
@@ -556,45 +575,33 @@ def learn(
     train, held = split_examples(examples, rate)
     rng = np.random.default_rng(settings.seed)
     train_crops = _Crops(train, rate)
-    val_mix, val_tgt = mixtures(
-        _Crops(held, rate),
-        interferers,
-        np.random.default_rng(settings.seed + 1),
-        settings.val_items,
-        int(settings.val_segment_s * rate),
-        settings.snr_db,
+    val_rng = np.random.default_rng(settings.seed + 1)  # the same held-out set every check
+    val_n = int(settings.val_segment_s * rate)
+    val = mixtures(
+        _Crops(held, rate), interferers, val_rng, settings.val_items, val_n, settings.snr_db
     )
     e0 = torch.from_numpy(np.asarray(start, np.float32).copy())  # [D]
-    vector = e0.clone().requires_grad_(True)
+    vector = e0.clone().requires_grad_(True)  # [D], the only trained tensor
     optimiser = torch.optim.Adam([vector], lr=settings.lr)
-    start_score = held_out_sdri(model, start, val_mix, val_tgt)
+    start_score = held_out_sdri(model, start, *val)
     best, best_score = np.asarray(start, np.float32).copy(), start_score
     history = [(0, start_score)]
     n = int(settings.segment_s * rate)
-    step = 0
-    interrupted = False
+    step, interrupted = 0, False
     try:
         for step in range(1, settings.steps + 1):
-            mix, tgt = mixtures(train_crops, interferers, rng, settings.batch, n, settings.snr_db)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
-                est = model(torch.from_numpy(mix), vector[None].expand(len(mix), -1))  # [B, n]
-            neg_snr = _neg_snr(est.float(), torch.from_numpy(tgt))
-            loss = neg_snr + settings.reg * (vector - e0).pow(2).sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+            batch = mixtures(train_crops, interferers, rng, settings.batch, n, settings.snr_db)
+            snr = _train_step(model, vector, e0, optimiser, batch, settings)
             if step % settings.val_every == 0 or step == settings.steps:
                 candidate = vector.detach().numpy().copy()
-                score = held_out_sdri(model, candidate, val_mix, val_tgt)
+                score = held_out_sdri(model, candidate, *val)  # NaN never beats the best
                 history.append((step, score))
                 if score > best_score:
                     best, best_score = candidate, score
             if progress is not None:
-                progress(step, -float(neg_snr.detach()), best_score)
+                progress(step, snr, best_score)
     except KeyboardInterrupt:
         interrupted = True
-    if not all(math.isfinite(v) for v in best):
-        raise LivesepError("the fit diverged (non-finite vector); try a smaller --lr")
     return LearnResult(
         vector=best.astype(np.float32),
         sdri_db=best_score,
