@@ -207,7 +207,7 @@ def run_sounds(args: argparse.Namespace) -> dict:
             if source == "synthetic":
                 interferers = lr.Interferers([], RATE)
             examples = lr.cap_total(lr.load_examples(learn, RATE, "example", 1.0), RATE, LEARN_S)
-            settings = lr.LearnSettings(seed=0, steps=args.steps)
+            settings = lr.LearnSettings(seed=0, steps=args.steps, lr=args.lr, reg=args.reg)
             began = time.perf_counter()
             first, label = start, "mean"
             if args.init == "search":
@@ -290,7 +290,7 @@ def run_voices(args: argparse.Namespace) -> dict:
                 lr.load_examples(learn_paths, RATE, "example", 1.0), RATE, LEARN_S
             )
             interferers = lr.Interferers(recordings, RATE, synthetic=0.0 if recordings else 1.0)
-            settings = lr.LearnSettings(seed=0, steps=args.steps)
+            settings = lr.LearnSettings(seed=0, steps=args.steps, lr=args.lr, reg=args.reg)
             first = start
             if args.init == "search":
                 first, row[f"init_{source}"] = lr.search_start(model, bundle, examples, interferers)
@@ -354,6 +354,8 @@ def main() -> None:
     )
     parser.add_argument("--hops", type=int, default=3000)
     parser.add_argument("--steps", type=int, default=120, help="learn steps")
+    parser.add_argument("--lr", type=float, default=0.03, help="learn: Adam learning rate")
+    parser.add_argument("--reg", type=float, default=1e-3, help="learn: pull towards the start")
     parser.add_argument("--init", choices=["mean", "search"], default="search")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
