@@ -51,6 +51,7 @@ PLANNED = {
     "separate": "separate files by text query (offline, any length)",
     "bundle": "inspect and verify model bundles",
     "train": "train a separator (one CPU/GPU, or many through torchrun)",
+    "learn": "teach the model a sound from examples (query by example: -q @NAME)",
     "evaluate": "SDR / SDRi / SI-SDR of a model on a benchmark set",
     "data": "build the training corpus from installed packages",
     "export": "export a checkpoint to an ONNX step graph + bundle",

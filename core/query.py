@@ -29,6 +29,10 @@ expert's speech 5.5 dB; every other combination of the two estimates measured (w
 per-bin projection, mask product, Wiener-like) was no better than the kept estimate alone
 (benchmarks/RESULTS.md, "Keep and remove: which combination").
 
+A sound may also be a learned query, `@NAME` ("@my-dog, not music", "remove @fan"): a
+vector `livesep learn` fitted to the user's examples for this bundle (`livesep.learned`),
+used as it is (never snapped, no reading); a query fitted for another bundle is refused.
+
 A sound whose familiarity is below the bundle's threshold (`familiarity_threshold` in the
 manifest's `query_bank`, else `DEFAULT_FAMILIARITY`, measured in benchmarks/RESULTS.md
 "Queries that mean what they say") is one the model does not know: `Request.warnings()`
@@ -54,6 +58,7 @@ from livesep.text.base import validate_query
 
 if TYPE_CHECKING:
     from livesep.bundle import Bundle
+    from livesep.learned import QueryStore
 
 __all__ = [
     "DEFAULT_FAMILIARITY",
@@ -63,6 +68,7 @@ __all__ = [
     "Request",
     "Sound",
     "default_encoder",
+    "learned_name",
     "parse_request",
     "snap",
     "snap_weights",
@@ -174,6 +180,33 @@ def parse_request(text: str, mode: str = "extract") -> list[tuple[str, bool]]:
     if mode == "remove" and all(k for _, k in sounds):
         sounds = [(s, False) for s, _ in sounds]
     return sounds
+
+
+# A learned query in a clause: "@my-dog", "keep @fan", "the @fan". Names as
+# `livesep.learned.NAME_PATTERN` (kept here as text so this module imports no store).
+_LEARNED = re.compile(r"(?<![\w@])@[A-Za-z0-9]")  # anything that looks like one
+_LEARNED_ALONE = re.compile(
+    r"^(?:(?:" + _words(KEEP_WORDS + _DETERMINERS) + r")\s+)*@([A-Za-z0-9][A-Za-z0-9_-]{0,63})$",
+    re.IGNORECASE,
+)
+
+
+def learned_name(description: str) -> str | None:
+    """The learned query a sound's description names ("@dog", "keep @dog" -> "dog"), or
+    None for a text description.
+
+    Raises:
+        QueryError: `@NAME` is mixed with other words ("the @dog barking").
+    """
+    alone = _LEARNED_ALONE.match(description.strip())
+    if alone:
+        return alone.group(1)
+    if _LEARNED.search(description):
+        raise QueryError(
+            f"{printable(description, TEXT_SHOWN)!r}: a learned query stands alone in its "
+            "clause ('@dog', 'keep @dog', '@dog, not music', 'remove @fan')"
+        )
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,6 +399,8 @@ class QueryReader:
             bank it changes nothing).
         threshold: familiarity below which a sound is not known (default: the bundle's,
             else `DEFAULT_FAMILIARITY`).
+        learned: where `@NAME` queries are looked up (a `livesep.learned.QueryStore`;
+            default: the user's store, `livesep.learned.queries_dir()`).
     """
 
     def __init__(
@@ -376,6 +411,7 @@ class QueryReader:
         dim: int | None = None,
         snap: bool = True,
         threshold: float | None = None,
+        learned: QueryStore | None = None,
     ) -> None:
         if bundle is None and dim is None:
             raise QueryError("QueryReader needs a bundle or an embedding size")
@@ -391,6 +427,7 @@ class QueryReader:
         self.threshold = float(threshold if threshold is not None else given or DEFAULT_FAMILIARITY)
         self._sounds: dict[tuple[str, bool, bool], Sound] = {}
         self._lock = threading.Lock()
+        self._store = learned
 
     # -- encoding ------------------------------------------------------------------------
 
@@ -409,7 +446,9 @@ class QueryReader:
 
     def needs_encoder(self, text: str, mode: str = "extract") -> bool:
         """Whether reading `text` would run the text encoder (a sound not yet seen)."""
-        return any(t not in self._cached for t, _ in parse_request(text, mode))
+        return any(
+            t not in self._cached and learned_name(t) is None for t, _ in parse_request(text, mode)
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Raw (unsnapped) embeddings float32 [N, D] of `texts`, from the cache or the
@@ -475,12 +514,38 @@ class QueryReader:
         return Request(name, (Sound(name, mode == "extract", emb.copy()),))
 
     def _request(self, label: str, parts: list[tuple[str, bool]]) -> Request:
-        self._raw([t for t, _ in parts])
-        return Request(label, tuple(self._sound(t, k) for t, k in parts))
+        learned = {t: name for t, _ in parts if (name := learned_name(t)) is not None}
+        self._raw([t for t, _ in parts if t not in learned])
+        return Request(label, tuple(self._sound(t, k, learned.get(t)) for t, k in parts))
 
-    def _sound(self, text: str, keep: bool) -> Sound:
+    @property
+    def store(self) -> QueryStore:
+        """The learned-query store `@NAME` is read from."""
+        if self._store is None:
+            from livesep.learned import QueryStore
+
+            self._store = QueryStore()
+        return self._store
+
+    def learned(self, name: str, keep: bool = True) -> Sound:
+        """The sound of the learned query `@name`: its stored vector, as it is.
+
+        Raises:
+            QueryError: no such query, no bundle, another bundle's query, a wrong size.
+        """
+        query = self.store.load(name)
+        if self.bundle is None:
+            raise QueryError(f"@{name}: learned queries need a bundle (not --checkpoint)")
+        query.check_bundle(self.bundle.digest)
+        if query.vector.shape != (self.dim,):
+            raise QueryError(f"@{name} has {query.vector.size} values, the model takes {self.dim}")
+        return Sound("@" + name, keep, query.vector.copy())
+
+    def _sound(self, text: str, keep: bool, learned: str | None = None) -> Sound:
         key = (text, keep, self.snap)
         sound = self._sounds.get(key)
+        if learned is not None:  # read each time: a refit or --forget shows at once
+            return self.learned(learned, keep)
         if sound is None:
             sound = self._make_sound(text, keep, self._cached[text])
             with self._lock:

@@ -165,8 +165,17 @@ class SpeechRouter:
                 (its `text`).
         """
         texts = _descriptions(query)
+        if any(_learned(t) for t in texts):  # "@me": a learned voice is the model's job
+            return "model"
         general = all(self.nearest(t)[0] == "expert" for t in texts)
         return "expert" if texts and general else "model"
+
+
+def _learned(text: str) -> bool:
+    """Whether a description names a learned query ("@me")."""
+    from livesep.query import learned_name
+
+    return learned_name(text) is not None
 
 
 def _descriptions(query: Any) -> list[str]:

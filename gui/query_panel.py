@@ -1,4 +1,5 @@
-"""Query box with history, editable presets, extract/remove, dry/wet and output gain."""
+"""Query box with history, a picker of learned queries (`livesep learn`: @NAME), editable
+presets, extract/remove, dry/wet and output gain."""
 
 from __future__ import annotations
 
@@ -20,8 +21,51 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from livesep.errors import LivesepError
 from livesep.gui.presets import Presets, QueryHistory
 from livesep.gui.settings import MAX_GAIN_DB, MIN_GAIN_DB, MODES
+from livesep.learned import QueryStore
+
+LEARNED_PROMPT = "learned…"  # the picker's first row: no query picked
+
+
+class LearnedPicker(QComboBox):
+    """The learned queries of the user's store (`livesep.learned`), read again each time
+    the list opens, so a query learned or forgotten meanwhile shows at once."""
+
+    picked = pyqtSignal(str)  # "@NAME"
+
+    def __init__(self, store: QueryStore | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store if store is not None else QueryStore()
+        self.setToolTip(
+            "queries taught from examples with `livesep learn NAME FILE ...`; picking one "
+            "puts @NAME in the query box (combine it: '@NAME, not music', 'remove @NAME')"
+        )
+        self.activated.connect(self._activated)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.blockSignals(True)
+        self.clear()
+        self.addItem(LEARNED_PROMPT)
+        try:
+            names = self.store.names()
+        except (OSError, LivesepError):
+            names = []
+        for name in names:
+            self.addItem("@" + name)
+        self.setCurrentIndex(0)
+        self.blockSignals(False)
+
+    def showPopup(self) -> None:  # noqa: N802 (Qt override)
+        self.refresh()
+        super().showPopup()
+
+    def _activated(self, index: int) -> None:
+        if index > 0:
+            self.picked.emit(self.itemText(index))
+        self.setCurrentIndex(0)
 
 
 class QueryPanel(QWidget):
@@ -72,9 +116,12 @@ class QueryPanel(QWidget):
         self.query_box.activated.connect(lambda _i: self.submit())
         self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(self.submit)
+        self.learned_picker = LearnedPicker()
+        self.learned_picker.picked.connect(self.use_learned)
         row = QHBoxLayout()
         row.addWidget(QLabel("Query:"))
         row.addWidget(self.query_box, 1)
+        row.addWidget(self.learned_picker)
         row.addWidget(self.apply_button)
         return row
 
@@ -243,6 +290,11 @@ class QueryPanel(QWidget):
             self._refresh_history()
             self.query_box.setEditText(text)
         self.query_submitted.emit(text)
+
+    def use_learned(self, reference: str) -> None:
+        """Put a learned query ("@NAME") in the query box and submit it."""
+        self.query_box.setEditText(reference)
+        self.submit()
 
     def _clear_pending(self) -> None:
         self._pending_submit = None

@@ -31,7 +31,14 @@ import numpy as np
 
 from livesep.bundle import Bundle, load_bundle
 from livesep.errors import LivesepError
-from livesep.query import MODES, QueryReader, Request, default_encoder, parse_request
+from livesep.query import (
+    MODES,
+    QueryReader,
+    Request,
+    default_encoder,
+    learned_name,
+    parse_request,
+)
 from livesep.realtime.chain import Chain
 from livesep.realtime.conceal import FALLBACKS, Concealer
 from livesep.realtime.controls import Control, ControlQueue, QueryEncoder
@@ -129,8 +136,9 @@ class Engine:
             encoder=(lambda: default_encoder(b, torch_free=True)) if encoder is None else encoder,
             snap=snap,
         )
-        if texts:
-            self.queries.embed(list(texts))  # before the runners (see `texts`)
+        words = [t for t in texts if learned_name(t) is None]  # "@NAME" needs no encoder
+        if words:
+            self.queries.embed(words)  # before the runners (see `texts`)
         factory = runner_factory or (lambda bun, n: default_runner(bun, n, providers, threads))
         rows = channels if channel_mode == "batch" else 1  # batch rows through the model
         self.model = ModelPath(b, rows, crossfade_hops, factory)

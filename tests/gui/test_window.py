@@ -252,3 +252,25 @@ def test_query_box_shows_what_the_model_does_not_know(qtbot, make_window, tmp_pa
     qtbot.keyClick(q.query_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not q.warning_label.isVisibleTo(w))
     assert c.last_stats.query == "rain"
+
+
+def test_learned_query_picker_runs_the_stored_vector(
+    qtbot, make_window, bundle, noise_file, tmp_path, monkeypatch
+):
+    import numpy as np
+
+    from livesep.learned import LearnedQuery, QueryStore
+
+    monkeypatch.setenv("LIVESEP_QUERIES_DIR", str(tmp_path / "queries"))
+    w = make_window(bundle=str(bundle.path), input_file=str(noise_file), query="speech")
+    c, q = w.controller, w.query_panel
+    vector = np.zeros(384, np.float32)
+    vector[9] = 0.5  # the tiny bundle's gain = squared norm = 0.25
+    QueryStore().save(LearnedQuery("half", vector, bundle.digest, bundle.name))
+    q.learned_picker.refresh()
+    assert q.learned_picker.itemText(1) == "@half"
+    qtbot.waitUntil(lambda: c.last_stats is not None and c.last_stats.query == "speech")
+    q.learned_picker.activated.emit(1)
+    qtbot.waitUntil(lambda: c.last_stats.query == "@half")
+    assert q.query_text() == "@half" and q.learned_picker.currentIndex() == 0
+    assert _settled_ratio(qtbot, c) == pytest.approx(0.25, rel=0.03)
