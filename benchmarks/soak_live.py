@@ -4,7 +4,8 @@
         [--gui-load] [--period 256] [--expert --query speech] [--json figures.json]
 
 Starts its own `jackd -d dummy` (stopped by PID at the end), opens the engine on it, feeds
-it noise from a second PortAudio stream (the dummy backend's capture is silent) and prints
+it noise from a second PortAudio stream in this process (the dummy backend's capture is
+silent; `--feeder sine`: jack_simple_client's sine, from a C client in its own process) and prints
 a line every `--report` seconds (default 60): the counts in that interval and, over the
 whole run so far, dropouts (device xruns in + out) and concealed runs per minute.
 `--gui-load` runs a GUI-like load in this process: a thread
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +67,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--quality", default="LQ", help="resampler quality (realtime.resample)")
     p.add_argument("--safety", type=int, default=0, help="extra output buffering, frames")
     p.add_argument("--gui-load", action="store_true")
+    p.add_argument(
+        "--feeder",
+        choices=("noise", "sine"),
+        default="noise",
+        help="input: noise from a PortAudio stream in this process (default), or the sine of "
+        "jack_simple_client, a C client in its own process (no second Python callback "
+        "sharing the engine's GIL)",
+    )
     p.add_argument("--expert", action="store_true", help="the speech expert on")
     p.add_argument("--report", type=float, default=60.0, help="seconds between lines")
     p.add_argument("--json", help="write the final figures here")
@@ -102,11 +113,21 @@ def main() -> int:
         engine.start("system", "system")
         engine_ports = sorted(set(server.ports()) - before)
         before = set(server.ports())
-        feed = open_duplex(feeder, args.rate, 1, "system", "system")
-        feed.start()
+        feed: Any = None
+        sine: subprocess.Popen[bytes] | None = None
+        if args.feeder == "noise":
+            feed = open_duplex(feeder, args.rate, 1, "system", "system")
+            feed.start()
+        else:
+            sine = subprocess.Popen(["jack_simple_client", "livesep_feed"])
+            deadline = time.monotonic() + 10.0
+            while not any(p.startswith("livesep_feed:") for p in server.ports()):
+                if sine.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("jack_simple_client did not start (apt-get install jackd2)")
+                time.sleep(0.1)
         feed_ports = sorted(set(server.ports()) - before)
         e_in = next(p for p in engine_ports if ":in_" in p)
-        f_out = next(p for p in feed_ports if ":out_" in p)
+        f_out = next(p for p in feed_ports if ":out_" in p or p.endswith(":output1"))
         for other in server.connections(e_in):
             server.disconnect(other, e_in)
         server.connect(f_out, e_in)
@@ -121,7 +142,8 @@ def main() -> int:
             f"provider {s0.provider}; path {s0.path}; latency {s0.latency_ms:.1f} ms "
             f"(algorithmic {s0.algorithmic_ms:.1f} + resampling {s0.resample_ms:.1f} + buffering "
             f"{s0.buffering_ms:.1f} + device "
-            f"{s0.device_latency_ms:.1f}); gui load {'on' if args.gui_load else 'off'}",
+            f"{s0.device_latency_ms:.1f}); gui load {'on' if args.gui_load else 'off'}; "
+            f"feeder {args.feeder}",
             flush=True,
         )
         start = time.monotonic()
@@ -136,8 +158,12 @@ def main() -> int:
                 next_report += args.report
         s1 = engine.stats()
         stop.set()
-        feed.stop()
-        feed.close()
+        if feed is not None:
+            feed.stop()
+            feed.close()
+        if sine is not None:
+            sine.terminate()
+            sine.wait(5)
         engine.close()
     figures = report(s1, s0, time.monotonic() - start)
     figures.update(
@@ -145,6 +171,7 @@ def main() -> int:
         worker=args.worker,
         safety_frames=args.safety,
         gui_load=args.gui_load,
+        feeder=args.feeder,
         gui_fps=len(gui_frames) / args.duration if args.gui_load else None,
         latency_ms=s1.latency_ms,
     )
