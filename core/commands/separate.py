@@ -367,8 +367,9 @@ def _read_requests(separator: Separator, jobs: list[Job], quiet: bool) -> dict[A
                 print(f"livesep separate: {warning}", file=sys.stderr)  # printable already
             if quiet:
                 continue
+            removal = " (leave out)" if request.keep else " (remove)"  # as `Request.describe`
             for sound in request.sounds:
-                role = "" if len(request.sounds) == 1 else " (keep)" if sound.keep else " (remove)"
+                role = "" if len(request.sounds) == 1 else " (keep)" if sound.keep else removal
                 if sound.reading:
                     shown = printable(sound.text, TEXT_SHOWN)
                     print(f'query "{shown}"{role} reads as: {sound.nearest()}', file=sys.stderr)
