@@ -131,6 +131,9 @@ class MainWindow(QMainWindow):
         self.query_panel.expert_toggled.connect(c.set_expert)
         c.bundle_changed.connect(self.bundle_panel.show_bundle)
         c.bundle_changed.connect(self.manifest_view.show_bundle)
+        c.bundle_changed.connect(
+            lambda b: self.query_panel.learned_picker.set_bundle_digest(b.digest if b else None)
+        )
         c.running_changed.connect(self._running_changed)
         c.stats_updated.connect(self.stats_panel.show_stats)
         c.stats_updated.connect(self.query_panel.show_path)

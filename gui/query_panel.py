@@ -31,13 +31,16 @@ LEARNED_PROMPT = "learned…"  # the picker's first row: no query picked
 
 class LearnedPicker(QComboBox):
     """The learned queries of the user's store (`livesep.learned`), read again each time
-    the list opens, so a query learned or forgotten meanwhile shows at once."""
+    the list opens, so a query learned or forgotten meanwhile shows at once. Once a bundle
+    is set (`set_bundle_digest`), only the queries fitted for it are listed (another
+    bundle's would be refused)."""
 
     picked = pyqtSignal(str)  # "@NAME"
 
     def __init__(self, store: QueryStore | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store if store is not None else QueryStore()
+        self.bundle_digest: str | None = None  # list only queries fitted for this bundle
         self.setToolTip(
             "queries taught from examples with `livesep learn NAME FILE ...`; picking one "
             "puts @NAME in the query box (combine it: '@NAME, not music', 'remove @NAME')"
@@ -49,14 +52,32 @@ class LearnedPicker(QComboBox):
         self.blockSignals(True)
         self.clear()
         self.addItem(LEARNED_PROMPT)
-        try:
-            names = self.store.names()
-        except (OSError, LivesepError):
-            names = []
-        for name in names:
+        for name in self._names():
             self.addItem("@" + name)
         self.setCurrentIndex(0)
         self.blockSignals(False)
+
+    def set_bundle_digest(self, digest: str | None) -> None:
+        """List only the queries fitted for the bundle of this digest (None: all)."""
+        self.bundle_digest = digest or None
+        self.refresh()
+
+    def _names(self) -> list[str]:
+        """Stored names that fit the bundle (a query that cannot be read is left out)."""
+        try:
+            names = self.store.names()
+        except (OSError, LivesepError):
+            return []
+        if self.bundle_digest is None:
+            return names
+        fitting = []
+        for name in names:
+            try:
+                if self.store.load(name).bundle_digest == self.bundle_digest:
+                    fitting.append(name)
+            except (OSError, LivesepError):
+                continue
+        return fitting
 
     def showPopup(self) -> None:  # noqa: N802 (Qt override)
         self.refresh()

@@ -267,8 +267,13 @@ def test_learned_query_picker_runs_the_stored_vector(
     vector = np.zeros(384, np.float32)
     vector[9] = 0.5  # the tiny bundle's gain = squared norm = 0.25
     QueryStore().save(LearnedQuery("half", vector, bundle.digest, bundle.name))
-    q.learned_picker.refresh()
-    assert q.learned_picker.itemText(1) == "@half"
+    QueryStore().save(LearnedQuery("elsewhere", vector, "0" * 64, "another bundle"))
+    qtbot.waitUntil(lambda: q.learned_picker.bundle_digest == bundle.digest)
+    q.learned_picker.refresh()  # another bundle's query is not offered
+    assert [q.learned_picker.itemText(i) for i in range(q.learned_picker.count())] == [
+        "learned…",
+        "@half",
+    ]
     qtbot.waitUntil(lambda: c.last_stats is not None and c.last_stats.query == "speech")
     q.learned_picker.activated.emit(1)
     qtbot.waitUntil(lambda: c.last_stats.query == "@half")
