@@ -205,6 +205,20 @@ def test_stalled_worker_resyncs_to_the_same_latency(bundle):
     np.testing.assert_array_equal(y[lat + 256 :], x[256:-lat])  # steady again
 
 
+def play_with_stall(engine, x, block, stalled):
+    """Drive `engine`'s callback over x[T, 1] in `block`-frame periods, running its worker
+    after every callback except those in `stalled`; returns the output [T, 1]."""
+    y = np.zeros_like(x)
+    out = np.zeros((block, 1), np.float32)
+    for k in range(x.shape[0] // block):
+        engine._callback(x[k * block : (k + 1) * block], out, block, None, None)
+        if k not in stalled:
+            while engine._work():
+                pass
+        y[k * block : (k + 1) * block] = out
+    return y
+
+
 def longest_zero_run(y):
     """The longest run of exactly-zero samples in y[T]."""
     best = run = 0
@@ -218,16 +232,9 @@ def longest_zero_run(y):
 def test_stall_is_concealed_with_the_held_gain_and_no_silence(bundle, query, gain):
     engine = Engine(bundle, query=query, worker="thread")
     x = noise(RATE)
-    y = np.zeros_like(x)
     block = 256
-    out = np.zeros((block, 1), np.float32)
     stalled = range(20, 60)  # callbacks during which the worker does nothing (0.32 s)
-    for k in range(x.shape[0] // block):
-        engine._callback(x[k * block : (k + 1) * block], out, block, None, None)
-        if k not in stalled:
-            while engine._work():
-                pass
-        y[k * block : (k + 1) * block] = out
+    y = play_with_stall(engine, x, block, stalled)
     lat = engine.latency_frames
     s = engine.stats()
     assert s.resyncs == 1 and s.fallback_runs == 1 and s.fallback_frames > 0
@@ -253,16 +260,8 @@ def test_concealed_output_goes_through_the_limiter(bundle, fallback):
     engine = Engine(bundle, query="speech", fallback=fallback, worker="thread")
     t = np.arange(RATE) / RATE
     x = (3.0 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[:, None]  # [T, 1] +9.5 dBFS
-    y = np.zeros_like(x)
     block = 256
-    out = np.zeros((block, 1), np.float32)
-    stalled = range(20, 60)  # callbacks during which the worker does nothing
-    for k in range(x.shape[0] // block):
-        engine._callback(x[k * block : (k + 1) * block], out, block, None, None)
-        if k not in stalled:
-            while engine._work():
-                pass
-        y[k * block : (k + 1) * block] = out
+    y = play_with_stall(engine, x, block, range(20, 60))  # worker idle in callbacks 20-59
     s = engine.stats()
     assert s.fallback_runs == 1 and s.fallback_frames >= 30 * block
     concealed = y[22 * block : 58 * block, 0]  # [n] inside the stall: all concealment

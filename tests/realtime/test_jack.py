@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers.jack_ports import open_ports
 from helpers.tiny_bundle import make_delay_bundle
 
 from livesep.realtime import Engine, jack
@@ -69,22 +70,6 @@ def server():
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     return make_delay_bundle(tmp_path_factory.mktemp("b"), sample_rate=32000, hop=320, n_fft=1024)
-
-
-def open_ports(server, start):
-    """Run `start()` (which opens and starts a stream) and return its new (in, out) JACK ports."""
-    before = set(server.ports())
-    start()
-    new = sorted(set(server.ports()) - before)
-    ins = [p for p in new if ":in_" in p]
-    outs = [p for p in new if ":out_" in p]
-    for port in ins:
-        for other in server.connections(port):
-            server.disconnect(other, port)
-    for port in outs:
-        for other in server.connections(port):
-            server.disconnect(port, other)
-    return ins[0], outs[0]
 
 
 def impulse_delays(recording: tuple[np.ndarray, int]) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.jack_ports import open_ports
 
 from livesep.realtime import Engine, jack
 from livesep.realtime.stream import open_duplex
@@ -83,22 +84,6 @@ def longest_quiet_run(rec: np.ndarray) -> int:
     return best
 
 
-def connect(server, start):
-    """Run `start()` (opens a stream) and return its new (input, output) JACK ports, unlinked."""
-    before = set(server.ports())
-    start()
-    new = sorted(set(server.ports()) - before)
-    ins = [p for p in new if ":in_" in p]
-    outs = [p for p in new if ":out_" in p]
-    for port in ins:
-        for other in server.connections(port):
-            server.disconnect(other, port)
-    for port in outs:
-        for other in server.connections(port):
-            server.disconnect(port, other)
-    return ins[0], outs[0]
-
-
 @pytest.fixture(scope="module")
 def server():
     with jack.JackServer(RATE, PERIOD) as srv:
@@ -122,13 +107,13 @@ def run_through(server, engine, measure):
     """Start `engine` and a noise probe wired through it; returns `measure(probe)`."""
     probe = NoiseProbe(2.5)
     streams = []
-    e_in, e_out = connect(server, lambda: engine.start("system", "system"))
+    e_in, e_out = open_ports(server, lambda: engine.start("system", "system"))
 
     def start_probe():
         streams.append(open_duplex(probe.callback, RATE, 1, "system", "system"))
         streams[0].start()
 
-    p_in, p_out = connect(server, start_probe)
+    p_in, p_out = open_ports(server, start_probe)
     try:
         server.connect(p_out, e_in)
         server.connect(e_out, p_in)
